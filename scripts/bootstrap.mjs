@@ -34,7 +34,9 @@ if (args.has("--stack")) {
     encoding: "utf8",
   });
   if (check.status !== 0) {
-    console.log("[bootstrap] building the real stack from the Go module proxy (first run: tens of minutes)...");
+    console.log(
+      "[bootstrap] building the real stack from the Go module proxy (first run: tens of minutes)...",
+    );
     run("bash", [join(root, "services/devnet/stack/build.sh")], "stack build");
   }
 }

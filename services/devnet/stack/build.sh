@@ -7,6 +7,7 @@
 #   build.sh            build whatever is missing
 #   build.sh --check    exit 1 (and list them) if any binary is missing; build nothing
 #   build.sh --print    print the cache directory
+#   build.sh --list     print "name version path" for every binary
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -31,6 +32,10 @@ targets=(
 
 mode=${1:-build}
 if [ "$mode" = "--print" ]; then echo "$cache"; exit 0; fi
+if [ "$mode" = "--list" ]; then
+  for t in "${targets[@]}"; do IFS='|' read -r name version _ _ _ _ <<<"$t"; echo "$name $version $cache/$name-$version"; done
+  exit 0
+fi
 
 missing=()
 for t in "${targets[@]}"; do

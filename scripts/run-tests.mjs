@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+// Runs the ava suite with a pid ledger, then proves that no process the suite started is
+// still running (killing and failing on any leftover), and prints a plain closing line
+// "tests: N passed, N failed" for CI.
+//   node scripts/run-tests.mjs                 every test
+//   node scripts/run-tests.mjs --integration   only test/integration
+//   node scripts/run-tests.mjs -- <ava args>   extra ava arguments
+import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const argv = process.argv.slice(2);
+const extra = argv.includes("--") ? argv.slice(argv.indexOf("--") + 1) : [];
+const patterns = argv.includes("--integration")
+  ? ["services/*/test/integration/**/*.test.ts", "test-e2e/**/*.test.ts"]
+  : [];
+
+const ledger = mkdtempSync(join(tmpdir(), "hyperhash-pids-"));
+const started = Date.now();
+const ava = spawn(join(root, "node_modules", ".bin", "ava"), [...patterns, ...extra], {
+  cwd: root,
+  env: { ...process.env, HH_PID_LEDGER: ledger, FORCE_COLOR: process.env.FORCE_COLOR ?? "0" },
+  stdio: ["ignore", "pipe", "inherit"],
+});
+
+let output = "";
+ava.stdout.on("data", (chunk) => {
+  process.stdout.write(chunk);
+  output += chunk.toString();
+});
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === "EPERM";
+  }
+}
+
+ava.on("exit", (code, signal) => {
+  const count = (re) => [...output.matchAll(re)].reduce((n, m) => n + Number(m[1]), 0);
+  const passed = count(/^\s*(\d+) tests? passed/gm);
+  let failed =
+    count(/^\s*(\d+) tests? failed/gm) +
+    count(/^\s*(\d+) uncaught exceptions?/gm) +
+    count(/^\s*(\d+) unhandled rejections?/gm);
+  const skipped = count(/^\s*(\d+) tests? skipped/gm) + count(/^\s*(\d+) tests? todo/gm);
+
+  const leftovers = [];
+  for (const file of readdirSync(ledger)) {
+    const pid = Number(file);
+    if (Number.isInteger(pid) && alive(pid)) {
+      leftovers.push(`${pid} ${readFileSync(join(ledger, file), "utf8").trim()}`);
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {}
+    }
+  }
+  rmSync(ledger, { recursive: true, force: true });
+  console.log(
+    `\nteardown check: ${leftovers.length === 0 ? "no process started by the suite is still running" : `FAILED, still running (killed now):\n  ${leftovers.join("\n  ")}`}`,
+  );
+  if (leftovers.length) failed += 1;
+  const ok = code === 0 && leftovers.length === 0;
+  if (!ok && failed === 0) failed = 1; // ava failed before counting (e.g. a crash); never report green
+  console.log(`suite time: ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  console.log(`tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
+  process.exit(ok ? 0 : code || (signal ? 1 : 1));
+});

@@ -1,0 +1,3 @@
+export * from "./bitcoin-rpc.ts";
+export * from "./json-rpc.ts";
+export * from "./schemas.ts";

@@ -1,0 +1,3 @@
+export * from "./lnd.ts";
+export * from "./mappers.ts";
+export * from "./types.ts";
