@@ -1,0 +1,275 @@
+/**
+ * Noise transport for SV2 frames (sv2-spec §4.4.1 CipherState, §4.6 encrypted framing).
+ *
+ * ChaCha20-Poly1305 IETF; nonce = 4 zero bytes ‖ LE u64 counter; empty associated data after
+ * the handshake. A frame is the 6-byte header encrypted alone (22 bytes), then the payload in
+ * chunks of at most 65,519 plaintext bytes (65,535 with the MAC), one nonce each; msg_length
+ * stays the plaintext length and an empty payload adds no ciphertext.
+ */
+import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
+import { decodeHeader, encodeHeader, type Frame, HEADER_SIZE, MAX_PAYLOAD } from "../framing.ts";
+import { NoiseError } from "./errors.ts";
+
+/** Poly1305 tag size. */
+export const MAC_SIZE = 16;
+/** Largest Noise message (ciphertext incl. MAC), Noise spec §3. */
+export const MAX_CIPHERTEXT_CHUNK = 65_535;
+/** Largest plaintext per Noise message. */
+export const MAX_PLAINTEXT_CHUNK = MAX_CIPHERTEXT_CHUNK - MAC_SIZE;
+/** Wire size of an encrypted frame header. */
+export const ENCRYPTED_HEADER_SIZE = HEADER_SIZE + MAC_SIZE;
+const KEY_SIZE = 32;
+const NONCE_SIZE = 12;
+const EMPTY = new Uint8Array(0);
+// Counter kept as a JS number: 2^53 messages are out of reach, and stopping there keeps the
+// "never reuse a nonce" guarantee without bigint arithmetic on every frame.
+const MAX_NONCE = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Noise CipherState: key `k` and nonce `n`, incremented after each successful operation.
+ * A failed decryption leaves `n` unchanged (sv2-spec §4.4.1).
+ */
+export interface CipherState {
+  /** Next nonce to be used. */
+  readonly nonce: number;
+  /**
+   * ENCRYPT(k, n++, ad, plaintext).
+   * @param output - optional destination of exactly `plaintext.length + 16` bytes
+   */
+  encryptWithAd(ad: Uint8Array, plaintext: Uint8Array, output?: Uint8Array): Uint8Array;
+  /**
+   * DECRYPT(k, n++, ad, ciphertext).
+   * @param output - optional destination of exactly `ciphertext.length - 16` bytes
+   * @throws NoiseError `DECRYPT_FAILED` (nonce not advanced) | `NONCE_EXHAUSTED`
+   */
+  decryptWithAd(ad: Uint8Array, ciphertext: Uint8Array, output?: Uint8Array): Uint8Array;
+}
+
+/** Build the 12-byte IETF nonce: 32 zero bits, then the counter as LE u64. */
+function encodeNonce(n: number): Uint8Array {
+  const nonce = new Uint8Array(NONCE_SIZE);
+  const view = new DataView(nonce.buffer);
+  view.setUint32(4, n >>> 0, true);
+  view.setUint32(8, Math.floor(n / 0x1_0000_0000), true);
+  return nonce;
+}
+
+/**
+ * CipherState after `InitializeKey(key)`: nonce 0.
+ * @throws NoiseError `INVALID_ARGUMENT` unless `key` is 32 bytes
+ */
+export function createCipherState(key: Uint8Array): CipherState {
+  if (!(key instanceof Uint8Array) || key.length !== KEY_SIZE) {
+    throw new NoiseError("INVALID_ARGUMENT", "cipher key must be 32 bytes");
+  }
+  const k = Uint8Array.from(key);
+  let n = 0;
+  const nextNonce = (): Uint8Array => {
+    if (n >= MAX_NONCE) throw new NoiseError("NONCE_EXHAUSTED", "cipher state nonce space exhausted");
+    return encodeNonce(n);
+  };
+  return {
+    get nonce() {
+      return n;
+    },
+    encryptWithAd(ad, plaintext, output) {
+      const out = chacha20poly1305(k, nextNonce(), ad).encrypt(plaintext, output);
+      n++;
+      return out;
+    },
+    decryptWithAd(ad, ciphertext, output) {
+      if (ciphertext.length < MAC_SIZE)
+        throw new NoiseError("DECRYPT_FAILED", "ciphertext shorter than a MAC");
+      const nonce = nextNonce();
+      let out: Uint8Array;
+      try {
+        out = chacha20poly1305(k, nonce, ad).decrypt(ciphertext, output);
+      } catch (cause) {
+        throw new NoiseError("DECRYPT_FAILED", "AEAD authentication failed", { cause });
+      }
+      n++;
+      return out;
+    },
+  };
+}
+
+/** Ciphertext size of a payload of `msgLength` plaintext bytes (sv2-spec `pt_len_to_ct_len`). */
+export function encryptedPayloadLength(msgLength: number): number {
+  const fullChunks = Math.floor(msgLength / MAX_PLAINTEXT_CHUNK);
+  const rest = msgLength % MAX_PLAINTEXT_CHUNK;
+  return fullChunks * MAX_CIPHERTEXT_CHUNK + (rest > 0 ? rest + MAC_SIZE : 0);
+}
+
+/** Wire size of an encrypted frame whose payload has `msgLength` bytes. */
+export function encryptedFrameLength(msgLength: number): number {
+  return ENCRYPTED_HEADER_SIZE + encryptedPayloadLength(msgLength);
+}
+
+/**
+ * Encrypt one frame for the wire with the sending CipherState (one nonce for the header, one
+ * per payload chunk), into a single buffer so it can go out in one socket write.
+ * @throws NoiseError `FRAME_LENGTH_MISMATCH`; Sv2CodecError for header fields out of range
+ */
+export function encryptFrame(cipher: CipherState, frame: Frame): Uint8Array {
+  const { header, payload } = frame;
+  if (!(payload instanceof Uint8Array) || payload.length !== header.msgLength) {
+    throw new NoiseError("FRAME_LENGTH_MISMATCH", `msg_length ${header.msgLength} != payload length`);
+  }
+  const plainHeader = encodeHeader(header);
+  const out = new Uint8Array(encryptedFrameLength(payload.length));
+  cipher.encryptWithAd(EMPTY, plainHeader, out.subarray(0, ENCRYPTED_HEADER_SIZE));
+  let written = ENCRYPTED_HEADER_SIZE;
+  for (let at = 0; at < payload.length; at += MAX_PLAINTEXT_CHUNK) {
+    const chunk = payload.subarray(at, Math.min(at + MAX_PLAINTEXT_CHUNK, payload.length));
+    cipher.encryptWithAd(EMPTY, chunk, out.subarray(written, written + chunk.length + MAC_SIZE));
+    written += chunk.length + MAC_SIZE;
+  }
+  return out;
+}
+
+/** Options of {@link NoiseFrameDecoder}. */
+export interface NoiseFrameDecoderOptions {
+  /** Largest accepted plaintext msg_length; default and upper bound {@link MAX_PAYLOAD}. */
+  maxPayload?: number;
+}
+
+/**
+ * Streaming decryptor for the receive direction: accepts the byte stream cut anywhere and
+ * yields whole {@link Frame}s in order.
+ *
+ * Memory stays bounded: the header ciphertext goes to a fixed 22-byte buffer, the payload is
+ * allocated only after an authenticated header within `maxPayload`, and each chunk is
+ * decrypted straight into it as soon as its 65,535 bytes are in. Errors are sticky: after a
+ * failed MAC the nonces are out of step for good, so later pushes throw `DECODER_FAILED`.
+ */
+export class NoiseFrameDecoder {
+  private readonly cipher: CipherState;
+  private readonly maxPayload: number;
+  private readonly headCt = new Uint8Array(ENCRYPTED_HEADER_SIZE);
+  private headFill = 0;
+  private header: Frame["header"] | null = null;
+  private payload: Uint8Array = EMPTY;
+  private plainFill = 0;
+  private chunkCt: Uint8Array | null = null;
+  private chunkFill = 0;
+  private failure: NoiseError | null = null;
+  private failureReported = false;
+
+  /**
+   * @param cipher - the receiving CipherState (c1 on the responder, c2 on the initiator)
+   * @throws NoiseError `INVALID_ARGUMENT` for a maxPayload outside 0..0xffffff
+   */
+  constructor(cipher: CipherState, options: NoiseFrameDecoderOptions = {}) {
+    const max = options.maxPayload ?? MAX_PAYLOAD;
+    if (!Number.isInteger(max) || max < 0 || max > MAX_PAYLOAD) {
+      throw new NoiseError("INVALID_ARGUMENT", `maxPayload must be an integer in 0..${MAX_PAYLOAD}`);
+    }
+    this.cipher = cipher;
+    this.maxPayload = max;
+  }
+
+  /** Upper bound of {@link pending}: one encrypted frame of `maxPayload` bytes, less a byte. */
+  get maxPending(): number {
+    return encryptedFrameLength(this.maxPayload) - 1;
+  }
+
+  /** Bytes held for the incomplete frame (ciphertext and decrypted payload so far). */
+  get pending(): number {
+    return this.headFill + this.plainFill + this.chunkFill;
+  }
+
+  /** The error that stopped this decoder, or null while it is healthy. */
+  get error(): NoiseError | null {
+    return this.failure;
+  }
+
+  /**
+   * Feed received bytes; returns every frame they complete, in order. `chunk` is not
+   * retained, so the caller may reuse it. When a chunk holds good frames followed by a bad
+   * one, the good frames are returned first (wire order is kept), {@link error} is set, and
+   * the next push throws that error; a push that completes no frame throws at once.
+   * @throws NoiseError `DECRYPT_FAILED` | `FRAME_TOO_LARGE` | `DECODER_FAILED` (used after failure)
+   */
+  push(chunk: Uint8Array): Frame[] {
+    if (this.failure) {
+      if (this.failureReported) {
+        throw new NoiseError("DECODER_FAILED", "decoder already failed", { cause: this.failure });
+      }
+      this.failureReported = true;
+      throw this.failure;
+    }
+    const frames: Frame[] = [];
+    try {
+      this.consume(chunk, frames);
+    } catch (error) {
+      this.failure =
+        error instanceof NoiseError
+          ? error
+          : new NoiseError("DECRYPT_FAILED", "frame rejected", { cause: error });
+      if (frames.length === 0) {
+        this.failureReported = true;
+        throw this.failure;
+      }
+    }
+    return frames;
+  }
+
+  private consume(chunk: Uint8Array, frames: Frame[]): void {
+    let at = 0;
+    // A frame with an empty payload completes on its header alone, even at the end of input.
+    while (at < chunk.length || (this.header !== null && this.plainFill === this.header.msgLength)) {
+      if (this.header === null) {
+        const take = Math.min(ENCRYPTED_HEADER_SIZE - this.headFill, chunk.length - at);
+        this.headCt.set(chunk.subarray(at, at + take), this.headFill);
+        this.headFill += take;
+        at += take;
+        if (this.headFill < ENCRYPTED_HEADER_SIZE) break;
+        this.startFrame();
+      } else if (this.plainFill < this.header.msgLength) {
+        at = this.consumeChunk(chunk, at);
+      } else {
+        frames.push({ header: this.header, payload: this.payload });
+        this.header = null;
+        this.payload = EMPTY;
+        this.plainFill = 0;
+      }
+    }
+  }
+
+  private startFrame(): void {
+    const header = decodeHeader(this.cipher.decryptWithAd(EMPTY, this.headCt));
+    this.headFill = 0;
+    if (header.msgLength > this.maxPayload) {
+      throw new NoiseError("FRAME_TOO_LARGE", `msg_length ${header.msgLength} > max ${this.maxPayload}`);
+    }
+    this.header = header;
+    this.payload = header.msgLength === 0 ? EMPTY : new Uint8Array(header.msgLength);
+    this.plainFill = 0;
+  }
+
+  /** Take bytes of the current payload chunk; decrypt it once complete. Returns new offset. */
+  private consumeChunk(chunk: Uint8Array, at: number): number {
+    const header = this.header!;
+    const plainLength = Math.min(header.msgLength - this.plainFill, MAX_PLAINTEXT_CHUNK);
+    const ctLength = plainLength + MAC_SIZE;
+    const target = this.payload.subarray(this.plainFill, this.plainFill + plainLength);
+    // Fast path: the whole chunk is already contiguous in the input, no copy needed.
+    if (this.chunkFill === 0 && chunk.length - at >= ctLength) {
+      this.cipher.decryptWithAd(EMPTY, chunk.subarray(at, at + ctLength), target);
+      this.plainFill += plainLength;
+      return at + ctLength;
+    }
+    if (this.chunkCt === null || this.chunkCt.length < ctLength) {
+      this.chunkCt = new Uint8Array(Math.max(ctLength, Math.min(MAX_CIPHERTEXT_CHUNK, 4096)));
+    }
+    const take = Math.min(ctLength - this.chunkFill, chunk.length - at);
+    this.chunkCt.set(chunk.subarray(at, at + take), this.chunkFill);
+    this.chunkFill += take;
+    if (this.chunkFill === ctLength) {
+      this.cipher.decryptWithAd(EMPTY, this.chunkCt.subarray(0, ctLength), target);
+      this.plainFill += plainLength;
+      this.chunkFill = 0;
+    }
+    return at + take;
+  }
+}
