@@ -1,0 +1,75 @@
+/** Core's Prometheus metrics; gauges read the store when scraped, so they never drift. */
+import { Counter, Gauge, type Registry } from "prom-client";
+import type { CoreRepository } from "./store/repository.ts";
+
+/** The counters the service increments. */
+export interface CoreMetrics {
+  apiRequests: Counter<"route" | "status">;
+  outboxEvents: Counter<"result">;
+  windowTransitions: Counter<"phase">;
+}
+
+/** Registers Core's metrics on `registry`. */
+export function registerCoreMetrics(registry: Registry, repo: CoreRepository): CoreMetrics {
+  new Gauge({
+    name: "hyperhash_core_windows_count",
+    help: "Payout windows by phase",
+    labelNames: ["phase"],
+    registers: [registry],
+    collect() {
+      for (const [phase, n] of Object.entries(repo.countWindowsByPhase())) this.set({ phase }, n);
+    },
+  });
+  new Gauge({
+    name: "hyperhash_core_ledger_sats",
+    help: "Ledger totals over miners and nodes: credited, paid, in flight, balance (treasury apart)",
+    labelNames: ["state", "kind"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const b of repo.ledgerBalances()) {
+        const labels = (state: string) => ({ state, kind: b.kind });
+        this.inc(labels("credited"), Number(b.creditedSats));
+        this.inc(labels("paid"), Number(b.paidSats));
+        this.inc(labels("in_flight"), Number(b.inFlightSats));
+        this.inc(labels("balance"), Number(b.creditedSats - b.paidSats - b.inFlightSats));
+      }
+    },
+  });
+  new Gauge({
+    name: "hyperhash_core_payments_pending_count",
+    help: "Payments written and not yet final",
+    registers: [registry],
+    collect() {
+      this.set(repo.listPayments({ state: "pending" }).length);
+    },
+  });
+  new Gauge({
+    name: "hyperhash_core_outbox_cursor_seq",
+    help: "The last pool outbox seq applied",
+    registers: [registry],
+    collect() {
+      this.set(repo.getOutboxCursor());
+    },
+  });
+  return {
+    apiRequests: new Counter({
+      name: "hyperhash_core_api_requests_total",
+      help: "API calls by route and status",
+      labelNames: ["route", "status"],
+      registers: [registry],
+    }),
+    outboxEvents: new Counter({
+      name: "hyperhash_core_outbox_events_total",
+      help: "Pool outbox events by result",
+      labelNames: ["result"],
+      registers: [registry],
+    }),
+    windowTransitions: new Counter({
+      name: "hyperhash_core_window_transitions_total",
+      help: "Windows entering a phase",
+      labelNames: ["phase"],
+      registers: [registry],
+    }),
+  };
+}
