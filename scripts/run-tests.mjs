@@ -42,13 +42,11 @@ function alive(pid) {
 }
 
 ava.on("exit", (code, signal) => {
-  const count = (re) => [...output.matchAll(re)].reduce((n, m) => n + Number(m[1]), 0);
-  const passed = count(/^\s*(\d+) tests? passed/gm);
-  let failed =
-    count(/^\s*(\d+) tests? failed/gm) +
-    count(/^\s*(\d+) uncaught exceptions?/gm) +
-    count(/^\s*(\d+) unhandled rejections?/gm);
-  const skipped = count(/^\s*(\d+) tests? skipped/gm) + count(/^\s*(\d+) tests? todo/gm);
+  // ava's closing summary omits the passed count when something failed, so count the marks.
+  const count = (re) => (output.match(re) ?? []).length;
+  const passed = count(/^\s*✔/gm);
+  let failed = count(/^\s*✘/gm);
+  const skipped = count(/^\s*- \[skip\]/gm) + count(/^\s*- \[todo\]/gm);
 
   const leftovers = [];
   for (const file of readdirSync(ledger)) {
