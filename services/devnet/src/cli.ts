@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import * as k8s from "@kubernetes/client-node";
 import { binaryPath } from "./binaries.ts";
 import { type Devnet, peakRssBytes, startDevnet } from "./devnet.ts";
+import { type HyperhashServices, startServices } from "./services.ts";
 
 const { values } = parseArgs({
   options: {
@@ -93,21 +94,38 @@ async function main(): Promise<void> {
     log: say,
   });
   let stopping = false;
+  let services: HyperhashServices | undefined;
   const shutdown = async (code: number) => {
     if (stopping) return;
     stopping = true;
     say("stopping every process...");
+    await services?.stop();
     await devnet.stop();
     say("stopped");
     process.exit(code);
   };
   process.on("SIGINT", () => void shutdown(0));
   process.on("SIGTERM", () => void shutdown(0));
+  try {
+    services = await startServices(devnet, say);
+  } catch (err) {
+    console.error(`starting the services failed: ${(err as Error).message}`);
+    await shutdown(1);
+    return;
+  }
   const readyMs = Date.now() - started;
   try {
-    const checks = await smokeCheck(devnet);
+    const checks = [...(await smokeCheck(devnet)), ...(await services.check())];
     console.log(
-      ["", "Hyper Hash devnet is up", ...describe(devnet), "", ...checks, memoryLine(devnet)].join("\n"),
+      [
+        "",
+        "Hyper Hash devnet is up",
+        ...describe(devnet),
+        ...services.describe(),
+        "",
+        ...checks,
+        memoryLine(devnet),
+      ].join("\n"),
     );
     console.log(`time to ready   ${(readyMs / 1000).toFixed(1)}s\n`);
   } catch (err) {
