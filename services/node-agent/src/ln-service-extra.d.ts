@@ -1,0 +1,11 @@
+// The ln-service calls this workspace makes beyond those services/lightning declares. Answers
+// are `unknown`: the mappers in lnd-reads.ts validate them before use. (Declarations of one
+// ambient module merge, so this adds to services/lightning/src/ln-service.d.ts.)
+declare module "ln-service" {
+  type ExtraCall = (args: { lnd: AuthenticatedLnd } & Record<string, unknown>) => Promise<unknown>;
+  export const getChainTransactions: ExtraCall;
+  export const decodePaymentRequest: ExtraCall;
+  export const payViaPaymentDetails: ExtraCall;
+  export const sendToChainAddresses: ExtraCall;
+  export const getInvoices: ExtraCall;
+}

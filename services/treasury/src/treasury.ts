@@ -1,0 +1,166 @@
+import { lndWallet } from "@hyperhash/lightning";
+import { lndReads } from "@hyperhash/node-agent";
+import { createLogger, createMetricsRegistry, type Logger, startOpsServer } from "@hyperhash/telemetry";
+import type { Registry } from "prom-client";
+import { requestPayoutInvoice } from "./agent-client.ts";
+import type { TreasuryConfig } from "./config.ts";
+import { type CoreClient, httpCoreClient } from "./core-client.ts";
+import { treasuryLnd } from "./lnd-payer.ts";
+import { createTreasuryMetrics } from "./metrics.ts";
+import type { Wait } from "./payer.ts";
+import type { PrepareDeps } from "./prepare.ts";
+import { type RoundReport, runPayoutRound } from "./round.ts";
+import { openPaymentStore, type PaymentStore } from "./store.ts";
+
+/** The exit code of the HH_FAULT exit, so a test can tell it from a crash. */
+export const FAULT_EXIT_CODE = 86;
+
+/** A running treasury. */
+export interface Treasury {
+  readonly opsPort?: number;
+  readonly registry: Registry;
+  readonly store: PaymentStore;
+  /** Runs one payout round now (rounds never overlap). */
+  runRound(): Promise<RoundReport>;
+  /** Why each waiting recipient waits, as of the last round. */
+  waits(): ReadonlyMap<string, Wait>;
+  stop(): Promise<void>;
+}
+
+/** Options for tests: a Core client or the process exit to use. */
+export interface TreasuryOptions {
+  logger?: Logger;
+  core?: CoreClient;
+  exit?: (code: number) => never;
+  /** Start the round timer (default true). */
+  autoRun?: boolean;
+}
+
+/**
+ * Starts hh-treasury: a payout round every `pollIntervalMs` over Core's due payments, lnd
+ * metrics every `metricsIntervalMs`, and the ops endpoint.
+ */
+export async function startTreasury(
+  config: TreasuryConfig,
+  options: TreasuryOptions = {},
+): Promise<Treasury> {
+  const logger = options.logger ?? createLogger({ service: "hh-treasury", level: config.logLevel });
+  const registry = createMetricsRegistry("hyperhash_treasury_");
+  const metrics = createTreasuryMetrics(registry);
+  const store = openPaymentStore(config.dbPath);
+  const core = options.core ?? httpCoreClient(config.core);
+  const reads = lndReads(config.lnd);
+  const wallet = lndWallet(config.lnd);
+  const exit = options.exit ?? ((code: number) => process.exit(code));
+  let paidInThisProcess = 0;
+
+  const deps: PrepareDeps = {
+    store,
+    core,
+    lnd: treasuryLnd(config.lnd),
+    channels: () => reads.listChannelLiquidity(),
+    feeLimits: config.feeLimits,
+    afterPayment: () => {
+      paidInThisProcess++;
+      if (
+        config.fault.exitAfterPayments !== undefined &&
+        paidInThisProcess >= config.fault.exitAfterPayments
+      ) {
+        logger.warn("HH_FAULT: exiting right after a settled payment, before recording it", {
+          payments: paidInThisProcess,
+        });
+        exit(FAULT_EXIT_CODE);
+      }
+    },
+    observer: metrics,
+    logger,
+    agents: config.agents,
+    requestInvoice: (agent, w, a) => requestPayoutInvoice(agent, w, a),
+    nodePubkeyFromCore: async (nodeId) => {
+      const answer = await core.nodePubkey(nodeId);
+      return answer.ok ? (answer.value ?? undefined) : undefined;
+    },
+    minInvoiceLifeSeconds: config.minInvoiceLifeSeconds,
+    onchainMinSats: config.onchainMinSats,
+    now: () => new Date(),
+  };
+
+  let lastWaits: ReadonlyMap<string, Wait> = new Map();
+  let lastRoundError: string | undefined;
+  let current: Promise<RoundReport> | undefined;
+  const runRound = () => {
+    current ??= runPayoutRound(deps, config.concurrency)
+      .then((report) => {
+        lastWaits = report.waits;
+        lastRoundError = undefined;
+        metrics.observeWaits(report.waits);
+        return report;
+      })
+      .catch((err) => {
+        lastRoundError = err instanceof Error ? err.message : String(err);
+        throw err;
+      })
+      .finally(() => {
+        metrics.observeOpenPayments(store.listOpen());
+        current = undefined;
+      });
+    return current;
+  };
+
+  const observeLnd = async () => {
+    const [channels, fees, onchain] = await Promise.all([
+      reads.listChannelLiquidity(),
+      reads.getRoutingFeesSats(),
+      wallet.getChainBalance(),
+    ]);
+    metrics.observeChannels(channels);
+    metrics.observeRoutingFees(fees);
+    metrics.observeBalance("onchain", onchain);
+    metrics.observeBalance(
+      "channel",
+      channels.reduce((s, c) => s + c.localBalanceSats, 0n),
+    );
+  };
+
+  let stopped = false;
+  const timers: NodeJS.Timeout[] = [];
+  const every = (ms: number, task: () => Promise<unknown>, what: string) => {
+    const tick = () => {
+      if (stopped) return;
+      task()
+        .catch((err) => logger.error(`${what} failed`, { err }))
+        .finally(() => {
+          if (!stopped) timers.push(setTimeout(tick, ms));
+        });
+    };
+    tick();
+  };
+  await observeLnd();
+  if (options.autoRun !== false) every(config.pollIntervalMs, runRound, "payout round");
+  every(config.metricsIntervalMs, observeLnd, "lnd metrics");
+
+  const ops =
+    config.opsPort === undefined
+      ? undefined
+      : await startOpsServer({
+          registry,
+          host: config.opsHost,
+          port: config.opsPort,
+          ready: [() => (lastRoundError ? `last payout round failed: ${lastRoundError}` : undefined)],
+        });
+  logger.info("treasury started", { opsPort: ops?.port, agents: config.agents.size });
+  return {
+    opsPort: ops?.port,
+    registry,
+    store,
+    runRound,
+    waits: () => lastWaits,
+    async stop() {
+      stopped = true;
+      for (const t of timers) clearTimeout(t);
+      await current?.catch(() => undefined);
+      await ops?.close();
+      store.close();
+    },
+  };
+}
