@@ -1,0 +1,78 @@
+/**
+ * What the builders read from a resource. Structural types, so the operator's zod-derived
+ * HyperNode and TemplateProvider satisfy them without this package depending on the operator.
+ */
+export interface OwnerInput {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; uid?: string };
+}
+
+/** The HyperNode fields the builders use. */
+export interface HyperNodeInput extends OwnerInput {
+  spec: {
+    visibility: "public" | "private";
+    network: string;
+    lightning: {
+      mode: "external" | "managed";
+      external?: {
+        grpcEndpoint: string;
+        tlsCertSecretRef: { name: string; key: string };
+        macaroonSecretRef: { name: string; key: string };
+      };
+      managed?: { storageSize: string; storageClassName?: string; neutrinoPeer: string };
+    };
+    translator?: { enabled: boolean; port: number; channelMode: "extended" | "aggregated" };
+    logging?: { level: string };
+  };
+}
+
+/** The TemplateProvider fields the builders use. */
+export interface TemplateProviderInput extends OwnerInput {
+  spec: {
+    replicas: number;
+    network: string;
+    bitcoind: { rpcEndpoint: string; credentialsSecretName: string };
+    port: number;
+  };
+}
+
+/** Platform settings the operator passes to every builder (from its own config). */
+export interface PlatformSettings {
+  images: { nodeAgent: string; translator: string; lnd: string; templateProvider: string };
+  /** Core's REST API as pods reach it. */
+  coreUrl: string;
+  /** The pool's SV2 endpoint the translator connects to, `host:port`. */
+  poolEndpoint: string;
+  /** The operator's namespace, allowed to reach lnd's gRPC (channels, peers). */
+  operatorNamespace: string;
+}
+
+/** Secret material the reconciler generates once; builders never invent randomness. */
+export interface ManagedLightningMaterial {
+  tlsCertPem: string;
+  tlsKeyPem: string;
+  walletPassword: string;
+  macaroonRootKeyHex: string;
+}
+
+/** A plain Kubernetes object as the builders return it. */
+export interface ManifestObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: Array<Record<string, unknown>>;
+  };
+  [key: string]: unknown;
+}
+
+/** A child the resource may have: `object: null` means it must not exist. */
+export interface DesiredChild {
+  kind: string;
+  name: string;
+  object: ManifestObject | null;
+}

@@ -1,0 +1,194 @@
+import test from "ava";
+import {
+  buildHyperNodeChildren,
+  buildTemplateProviderChildren,
+  type DesiredChild,
+  type ManifestObject,
+} from "../src/index.ts";
+import { externalNode, managedNode, material, platform, templateProvider } from "./fixtures.ts";
+
+const present = (list: DesiredChild[]) =>
+  list
+    .filter((c) => c.object)
+    .map((c) => `${c.kind}/${c.name}`)
+    .sort();
+const absent = (list: DesiredChild[]) =>
+  list
+    .filter((c) => !c.object)
+    .map((c) => `${c.kind}/${c.name}`)
+    .sort();
+type Pod = {
+  securityContext: Record<string, unknown>;
+  automountServiceAccountToken?: boolean;
+  volumes?: Array<{
+    name: string;
+    secret?: { secretName: string };
+    persistentVolumeClaim?: { claimName: string };
+  }>;
+  containers: Array<{
+    name: string;
+    env?: Array<{ name: string; valueFrom?: { secretKeyRef?: { name: string } } }>;
+    securityContext: Record<string, unknown>;
+    resources: { requests: Record<string, string> };
+    livenessProbe?: unknown;
+    readinessProbe?: unknown;
+    startupProbe?: unknown;
+  }>;
+};
+const podOf = (o: ManifestObject | null | undefined) =>
+  (o as unknown as { spec: { template: { spec: Pod } } }).spec.template.spec;
+const find = (list: DesiredChild[], kind: string, name: string) =>
+  list.find((c) => c.kind === kind && c.name === name)?.object;
+
+test("HyperNode external, translator off: config, node agent, its SA and policy; no translator, no managed lnd", (t) => {
+  const list = buildHyperNodeChildren(externalNode(), platform);
+  t.deepEqual(present(list), [
+    "ConfigMap/edge-1-config",
+    "Deployment/edge-1-node-agent",
+    "NetworkPolicy/edge-1-node-agent",
+    "ServiceAccount/edge-1-node-agent",
+  ]);
+  for (const name of [
+    "Deployment/edge-1-translator",
+    "Service/edge-1-translator",
+    "StatefulSet/edge-1-lnd",
+    "Secret/edge-1-lnd-tls",
+  ])
+    t.true(absent(list).includes(name), `${name} must not exist`);
+});
+
+test("HyperNode translator enabled: Deployment, Service (the SV1 port), NetworkPolicy and SA appear", (t) => {
+  const list = buildHyperNodeChildren(
+    externalNode({ translator: { enabled: true, port: 3333, channelMode: "extended" } }),
+    platform,
+  );
+  t.true(present(list).includes("Deployment/edge-1-translator"));
+  const svc = find(list, "Service", "edge-1-translator") as unknown as {
+    spec: { ports: Array<{ port: number }> };
+  };
+  t.is(svc.spec.ports[0]!.port, 3333);
+  t.true(present(list).includes("NetworkPolicy/edge-1-translator"));
+});
+
+test("every child carries the HyperNode as controller owner (GC) and the managed-by label (operator cache)", (t) => {
+  for (const list of [
+    buildHyperNodeChildren(externalNode(), platform),
+    buildHyperNodeChildren(managedNode(), platform, material),
+  ]) {
+    for (const c of list.filter((x) => x.object)) {
+      const meta = c.object!.metadata;
+      t.like(meta.ownerReferences?.[0], {
+        kind: "HyperNode",
+        name: "edge-1",
+        controller: true,
+        blockOwnerDeletion: true,
+      });
+      t.is(meta.labels?.["app.kubernetes.io/managed-by"], "hyperhash-operator");
+      t.is(meta.namespace, "miners");
+    }
+  }
+});
+
+test("pods run restricted: non-root, seccomp RuntimeDefault, no escalation, read-only root, caps dropped, probes, requests", (t) => {
+  const lists = [
+    buildHyperNodeChildren(
+      externalNode({ translator: { enabled: true, port: 3333, channelMode: "extended" } }),
+      platform,
+    ),
+    buildHyperNodeChildren(managedNode(), platform, material),
+    buildTemplateProviderChildren(templateProvider, platform, "11".repeat(32)),
+  ];
+  let pods = 0;
+  for (const c of lists.flat().filter((x) => x.object && ["Deployment", "StatefulSet"].includes(x.kind))) {
+    const pod = podOf(c.object);
+    pods++;
+    t.like(pod.securityContext, { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+    for (const ctr of pod.containers) {
+      t.like(ctr.securityContext, {
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ["ALL"] },
+      });
+      t.truthy(ctr.livenessProbe && ctr.readinessProbe && ctr.startupProbe, `${c.name}/${ctr.name} probes`);
+      t.truthy(ctr.resources.requests.cpu && ctr.resources.requests.memory);
+    }
+  }
+  t.is(pods, 4, "node agent, translator, lnd StatefulSet, template provider");
+});
+
+test("node agent and translator get the <hypernode>-credentials Secret (node identity)", (t) => {
+  const list = buildHyperNodeChildren(
+    externalNode({ translator: { enabled: true, port: 3333, channelMode: "extended" } }),
+    platform,
+  );
+  for (const name of ["edge-1-node-agent", "edge-1-translator"]) {
+    const env = podOf(find(list, "Deployment", name)).containers[0]!.env ?? [];
+    t.is(env.find((e) => e.name === "NODE_CREDENTIAL")?.valueFrom?.secretKeyRef?.name, "edge-1-credentials");
+    t.is(env.find((e) => e.name === "NODE_ID")?.valueFrom?.secretKeyRef?.name, "edge-1-credentials");
+  }
+  const agent = podOf(find(list, "Deployment", "edge-1-node-agent"));
+  t.deepEqual(
+    agent.volumes?.map((v) => v.secret?.secretName),
+    ["edge-1-lnd", "edge-1-lnd"],
+    "the external lnd's TLS cert and macaroon Secrets",
+  );
+});
+
+test("Managed Lightning: lnd StatefulSet + agent sidecar, Service, PVC, TLS/password/root-key Secrets, Role; no external agent", (t) => {
+  const list = buildHyperNodeChildren(managedNode(), platform, material);
+  t.deepEqual(present(list), [
+    "ConfigMap/edge-1-config",
+    "NetworkPolicy/edge-1-lnd",
+    "PersistentVolumeClaim/edge-1-lnd-data",
+    "Role/edge-1-node-agent",
+    "RoleBinding/edge-1-node-agent",
+    "Secret/edge-1-lnd-macaroon-root-key",
+    "Secret/edge-1-lnd-tls",
+    "Secret/edge-1-lnd-wallet-password",
+    "Service/edge-1-lnd",
+    "ServiceAccount/edge-1-node-agent",
+    "StatefulSet/edge-1-lnd",
+  ]);
+  const pod = podOf(find(list, "StatefulSet", "edge-1-lnd"));
+  t.deepEqual(
+    pod.containers.map((c) => c.name),
+    ["lnd", "node-agent"],
+  );
+  t.deepEqual(
+    pod.volumes?.map((v) => v.secret?.secretName ?? v.persistentVolumeClaim?.claimName),
+    ["edge-1-lnd-data", "edge-1-lnd-tls", "edge-1-lnd-wallet-password", "edge-1-lnd-macaroon-root-key"],
+  );
+  const args = (
+    find(list, "StatefulSet", "edge-1-lnd") as unknown as {
+      spec: { template: { spec: { containers: Array<{ args: string[] }> } } };
+    }
+  ).spec.template.spec.containers[0]!.args;
+  t.true(args.includes("--wallet-unlock-password-file=/etc/lnd/wallet/password"));
+  t.true(args.includes("--bitcoin.node=neutrino"));
+  const pw = find(list, "Secret", "edge-1-lnd-wallet-password") as unknown as {
+    data: { password: string };
+    immutable: boolean;
+  };
+  t.is(Buffer.from(pw.data.password, "base64").toString(), material.walletPassword);
+  t.true(pw.immutable);
+});
+
+test("Managed Lightning without material: Secrets are neither desired nor marked absent (created once elsewhere)", (t) => {
+  const list = buildHyperNodeChildren(managedNode(), platform);
+  t.false(list.some((c) => c.kind === "Secret"));
+});
+
+test("builders are pure: the same resource renders the same objects", (t) => {
+  t.deepEqual(
+    buildHyperNodeChildren(managedNode(), platform, material),
+    buildHyperNodeChildren(managedNode(), platform, material),
+  );
+});
+
+test("TemplateProvider: Deployment with spec.replicas, Service on the TDP port, authority-key Secret mounted", (t) => {
+  const list = buildTemplateProviderChildren(templateProvider, platform, "11".repeat(32));
+  t.deepEqual(present(list), ["Deployment/tp-tp", "Secret/tp-authority-key", "Service/tp-tp"]);
+  const dep = find(list, "Deployment", "tp-tp") as unknown as { spec: { replicas: number } };
+  t.is(dep.spec.replicas, 2);
+  t.is(podOf(find(list, "Deployment", "tp-tp")).volumes?.[0]?.secret?.secretName, "tp-authority-key");
+});

@@ -1,0 +1,106 @@
+import { createHash } from "node:crypto";
+import type { LightningWallet } from "@hyperhash/lightning";
+import type { ControllerContext } from "../runtime/controller.ts";
+import type { OperatorSettings } from "./settings.ts";
+
+/** A wallet, or why there is none (for a condition's reason and message). */
+export type WalletLookup =
+  | { ok: true; wallet: LightningWallet }
+  | { ok: false; reason: string; message: string };
+
+const wallets = new Map<string, LightningWallet>();
+
+/** Reads one key of a Secret as UTF-8 (the operator reads user Secrets directly, not from a cache). */
+export async function readSecretKey(
+  ctx: ControllerContext,
+  namespace: string,
+  name: string,
+  key: string,
+): Promise<string | undefined> {
+  return (await readSecretKeys(ctx, namespace, name, [key]))[0];
+}
+
+/** Reads several keys of one Secret with one GET. */
+export async function readSecretKeys(
+  ctx: ControllerContext,
+  namespace: string,
+  name: string,
+  keys: readonly string[],
+): Promise<Array<string | undefined>> {
+  const secret = (await ctx.client.get("Secret", namespace, name)) as
+    | { data?: Record<string, string> }
+    | undefined;
+  return keys.map((key) => {
+    const value = secret?.data?.[key];
+    return value === undefined ? undefined : Buffer.from(value, "base64").toString("utf8").trim();
+  });
+}
+
+/** One gRPC connection per distinct (socket, cert, macaroon), reused across reconciles. */
+function walletFor(
+  settings: OperatorSettings,
+  socket: string,
+  certPem: string,
+  macaroonHex: string,
+): LightningWallet {
+  const key = createHash("sha256").update(`${socket}\n${certPem}\n${macaroonHex}`).digest("hex");
+  let wallet = wallets.get(key);
+  if (!wallet) {
+    wallet = settings.connectLnd({ socket, certPem, macaroonHex });
+    wallets.set(key, wallet);
+  }
+  return wallet;
+}
+
+/** The Core Treasury's lnd, from the treasury Secret. */
+export async function treasuryWallet(
+  ctx: ControllerContext,
+  settings: OperatorSettings,
+): Promise<WalletLookup> {
+  const { namespace, name } = settings.treasurySecret;
+  const [socket, cert, mac] = await readSecretKeys(ctx, namespace, name, [
+    "socket",
+    "tls.cert",
+    "macaroon.hex",
+  ]);
+  if (!socket || !cert || !mac)
+    return {
+      ok: false,
+      reason: "TreasurySecretMissing",
+      message: `Secret ${namespace}/${name} needs socket, tls.cert, macaroon.hex`,
+    };
+  return { ok: true, wallet: walletFor(settings, socket, cert, mac) };
+}
+
+/** An external node lnd, from the Secrets its HyperNode names. */
+export async function externalNodeWallet(
+  ctx: ControllerContext,
+  settings: OperatorSettings,
+  namespace: string,
+  external: {
+    grpcEndpoint: string;
+    tlsCertSecretRef: { name: string; key: string };
+    macaroonSecretRef: { name: string; key: string };
+  },
+): Promise<WalletLookup> {
+  const cert = await readSecretKey(
+    ctx,
+    namespace,
+    external.tlsCertSecretRef.name,
+    external.tlsCertSecretRef.key,
+  );
+  const mac = await readSecretKey(
+    ctx,
+    namespace,
+    external.macaroonSecretRef.name,
+    external.macaroonSecretRef.key,
+  );
+  if (!cert || !mac) {
+    return {
+      ok: false,
+      reason: "LndSecretMissing",
+      message: `Secret keys ${external.tlsCertSecretRef.name}/${external.tlsCertSecretRef.key} and ${external.macaroonSecretRef.name}/${external.macaroonSecretRef.key} are needed`,
+    };
+  }
+  return { ok: true, wallet: walletFor(settings, external.grpcEndpoint, cert, mac) };
+}

@@ -1,0 +1,137 @@
+import { z } from "zod";
+
+/** A failure talking to Core, as a value: HTTP status (0 = unreachable) and Core's error code. */
+export interface CoreError {
+  status: number;
+  code: string;
+  message: string;
+}
+/** Either a value or a CoreError. */
+export type CoreResult<T> = { ok: true; value: T } | { ok: false; error: CoreError };
+
+const sats = z.string().regex(/^[0-9]{1,20}$/);
+
+/** One payout window as Core serves it (sats as decimal strings). */
+export const coreWindow = z.object({
+  blockHash: z.string().regex(/^[0-9a-f]{64}$/),
+  height: z.number().int().min(0),
+  phase: z.string().min(1).max(32),
+  subsidySats: sats,
+  feesSats: sats,
+  poolFeeSats: sats,
+  treasurySats: sats,
+  nodeNetworkSats: sats,
+  recipientCount: z.number().int().min(0),
+  paidSats: sats,
+  pendingSats: sats,
+  payoutDigest: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .nullable(),
+  hold: z.boolean(),
+});
+export type CoreWindow = z.infer<typeof coreWindow>;
+
+/** A registered node as Core serves it. */
+export const coreNode = z.object({
+  nodeId: z.string().min(1).max(128),
+  name: z.string(),
+  visibility: z.enum(["public", "private"]),
+  lightningPubkey: z.string().nullable().optional(),
+  telemetry: z.looseObject({ reportedAt: z.iso.datetime({ offset: true }) }).nullable(),
+});
+export type CoreNode = z.infer<typeof coreNode>;
+
+const registration = z.object({
+  nodeId: z.string().min(1).max(128),
+  credential: z.string().min(16).max(4096),
+});
+export type CoreRegistration = z.infer<typeof registration>;
+const errorBody = z.object({ error: z.looseObject({ code: z.string(), message: z.string().optional() }) });
+
+/** What the operator asks of hyperhash-core (the admin API). */
+export interface CoreClient {
+  registerNode(args: {
+    name: string;
+    visibility: "public" | "private";
+    lightningPubkey?: string;
+  }): Promise<CoreResult<CoreRegistration>>;
+  rotateCredential(nodeId: string): Promise<CoreResult<CoreRegistration>>;
+  getNode(nodeId: string): Promise<CoreResult<CoreNode>>;
+  listWindows(): Promise<CoreResult<CoreWindow[]>>;
+  setWindowHold(blockHash: string, hold: boolean): Promise<CoreResult<void>>;
+}
+
+const MAX_BODY = 8 * 1024 * 1024;
+
+/** A CoreClient over HTTP with a bearer admin token; every answer is validated by zod. */
+export function httpCoreClient(options: {
+  baseUrl: string;
+  adminToken: string;
+  timeoutMs?: number;
+}): CoreClient {
+  const base = options.baseUrl.replace(/\/$/, "");
+  async function call<T>(
+    method: string,
+    path: string,
+    schema: z.ZodType<T> | null,
+    body?: unknown,
+  ): Promise<CoreResult<T>> {
+    let res: Response;
+    try {
+      res = await fetch(base + path, {
+        method,
+        headers: {
+          authorization: `Bearer ${options.adminToken}`,
+          accept: "application/json",
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+      });
+    } catch (err) {
+      return { ok: false, error: { status: 0, code: "unreachable", message: (err as Error).message } };
+    }
+    const text = await res.text();
+    if (text.length > MAX_BODY)
+      return { ok: false, error: { status: res.status, code: "too-large", message: "body too large" } };
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      return { ok: false, error: { status: res.status, code: "bad-json", message: text.slice(0, 200) } };
+    }
+    if (!res.ok) {
+      const e = errorBody.safeParse(json);
+      return {
+        ok: false,
+        error: e.success
+          ? {
+              status: res.status,
+              code: e.data.error.code,
+              message: e.data.error.message ?? e.data.error.code,
+            }
+          : { status: res.status, code: `http-${res.status}`, message: text.slice(0, 200) },
+      };
+    }
+    if (!schema) return { ok: true, value: undefined as T };
+    const parsed = schema.safeParse(json);
+    return parsed.success
+      ? { ok: true, value: parsed.data }
+      : {
+          ok: false,
+          error: { status: res.status, code: "bad-answer", message: parsed.error.message.slice(0, 500) },
+        };
+  }
+  return {
+    registerNode: (args) => call("POST", "/api/v1/nodes", registration, args),
+    rotateCredential: (nodeId) =>
+      call("POST", `/api/v1/nodes/${encodeURIComponent(nodeId)}/credential`, registration, {}),
+    getNode: (nodeId) => call("GET", `/api/v1/nodes/${encodeURIComponent(nodeId)}`, coreNode),
+    listWindows: async () => {
+      const r = await call("GET", "/api/v1/windows", z.object({ windows: z.array(coreWindow).max(100_000) }));
+      return r.ok ? { ok: true, value: r.value.windows } : r;
+    },
+    setWindowHold: (blockHash, hold) => call("PATCH", `/api/v1/windows/${blockHash}`, null, { hold }),
+  };
+}

@@ -1,0 +1,6 @@
+export * from "./api/index.ts";
+export * from "./core/core-client.ts";
+export * from "./operator.ts";
+export * from "./rbac.ts";
+export { installCrds } from "./runtime/crds.ts";
+export { type KubeClient, kubeClient } from "./runtime/kube.ts";

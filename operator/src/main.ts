@@ -1,0 +1,65 @@
+/** The operator process: validated env → startOperator; stops cleanly on SIGTERM/SIGINT. */
+import { z } from "zod";
+import { httpCoreClient } from "./core/core-client.ts";
+import { startOperator } from "./operator.ts";
+
+const env = z
+  .object({
+    KUBECONFIG: z.string().min(1),
+    CORE_URL: z.url(),
+    CORE_ADMIN_TOKEN: z.string().min(16),
+    TREASURY_SECRET: z
+      .string()
+      .regex(/^[a-z0-9-]+\/[a-z0-9.-]+$/, "namespace/name")
+      .default("hyperhash/treasury-lnd"),
+    WINDOW_NAMESPACE: z.string().min(1).default("hyperhash"),
+    WATCH_NAMESPACE: z.string().min(1).optional(),
+    OPS_HOST: z.string().default("0.0.0.0"),
+    OPS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+    LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+    TELEMETRY_STALE_SECONDS: z.coerce.number().int().min(10).default(120),
+    POLL_SECONDS: z.coerce.number().int().min(1).default(30),
+    WINDOW_POLL_SECONDS: z.coerce.number().int().min(1).default(5),
+    NODE_AGENT_IMAGE: z.string().optional(),
+    TRANSLATOR_IMAGE: z.string().optional(),
+    LND_IMAGE: z.string().optional(),
+    TEMPLATE_PROVIDER_IMAGE: z.string().optional(),
+    CORE_URL_IN_CLUSTER: z.url().optional(),
+    POOL_ENDPOINT: z.string().optional(),
+    OPERATOR_NAMESPACE: z.string().default("hyperhash"),
+  })
+  .parse(process.env);
+
+const [treasuryNamespace, treasuryName] = env.TREASURY_SECRET.split("/") as [string, string];
+const images = Object.fromEntries(
+  Object.entries({
+    nodeAgent: env.NODE_AGENT_IMAGE,
+    translator: env.TRANSLATOR_IMAGE,
+    lnd: env.LND_IMAGE,
+    templateProvider: env.TEMPLATE_PROVIDER_IMAGE,
+  }).filter(([, v]) => v),
+);
+const operator = await startOperator({
+  kubeconfigPath: env.KUBECONFIG,
+  core: httpCoreClient({ baseUrl: env.CORE_URL, adminToken: env.CORE_ADMIN_TOKEN }),
+  treasurySecret: { namespace: treasuryNamespace, name: treasuryName },
+  windowNamespace: env.WINDOW_NAMESPACE,
+  namespace: env.WATCH_NAMESPACE,
+  opsHost: env.OPS_HOST,
+  opsPort: env.OPS_PORT,
+  logLevel: env.LOG_LEVEL,
+  telemetryStaleMs: env.TELEMETRY_STALE_SECONDS * 1000,
+  pollMs: env.POLL_SECONDS * 1000,
+  windowPollMs: env.WINDOW_POLL_SECONDS * 1000,
+  platform: {
+    images: images as never,
+    ...(env.CORE_URL_IN_CLUSTER ? { coreUrl: env.CORE_URL_IN_CLUSTER } : {}),
+    ...(env.POOL_ENDPOINT ? { poolEndpoint: env.POOL_ENDPOINT } : {}),
+    operatorNamespace: env.OPERATOR_NAMESPACE,
+  },
+});
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.once(signal, () => {
+    void operator.stop().then(() => process.exit(0));
+  });
+}
