@@ -1,0 +1,75 @@
+/** Prometheus metrics of hh-pool (`hyperhash_pool_*`). */
+import { createMetricsRegistry } from "@hyperhash/telemetry";
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+
+/** The pool's metrics. */
+export interface PoolMetrics {
+  readonly registry: Registry;
+  readonly sharesAccepted: Counter<"channel_kind">;
+  readonly sharesRejected: Counter<"reason">;
+  readonly blocksFound: Counter;
+  readonly channelHashRate: Gauge<"channel_id">;
+  readonly bestShareDifficulty: Gauge;
+  readonly minerBestShareDifficulty: Gauge<"destination">;
+  readonly connections: Gauge;
+  readonly channels: Gauge<"channel_kind">;
+  readonly commitSeconds: Histogram;
+  readonly templates: Counter;
+}
+
+/** Registers the pool's metrics on a fresh registry. */
+export function createPoolMetrics(): PoolMetrics {
+  const registry = createMetricsRegistry();
+  const registers = [registry];
+  return {
+    registry,
+    sharesAccepted: new Counter({
+      name: "hyperhash_pool_shares_accepted_total",
+      help: "Accepted shares (logged and acknowledged)",
+      labelNames: ["channel_kind"],
+      registers,
+    }),
+    sharesRejected: new Counter({
+      name: "hyperhash_pool_shares_rejected_total",
+      help: "Rejected shares by reason",
+      labelNames: ["reason"],
+      registers,
+    }),
+    blocksFound: new Counter({ name: "hyperhash_pool_blocks_found_total", help: "Blocks found", registers }),
+    channelHashRate: new Gauge({
+      name: "hyperhash_pool_channel_hashrate_hashes_per_second",
+      help: "Hash-rate estimate per channel from accepted shares",
+      labelNames: ["channel_id"],
+      registers,
+    }),
+    bestShareDifficulty: new Gauge({
+      name: "hyperhash_pool_best_share_difficulty",
+      help: "Best share difficulty since start, all miners",
+      registers,
+    }),
+    minerBestShareDifficulty: new Gauge({
+      name: "hyperhash_pool_miner_best_share_difficulty",
+      help: "Best share difficulty since start, per payout destination",
+      labelNames: ["destination"],
+      registers,
+    }),
+    connections: new Gauge({ name: "hyperhash_pool_connections", help: "Open miner connections", registers }),
+    channels: new Gauge({
+      name: "hyperhash_pool_channels",
+      help: "Open channels",
+      labelNames: ["channel_kind"],
+      registers,
+    }),
+    commitSeconds: new Histogram({
+      name: "hyperhash_pool_share_commit_seconds",
+      help: "Duration of one share-log group commit",
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+      registers,
+    }),
+    templates: new Counter({
+      name: "hyperhash_pool_templates_total",
+      help: "Templates received from the template provider",
+      registers,
+    }),
+  };
+}
