@@ -18,7 +18,7 @@ import { decodeMessage, encodeMessage } from "@hyperhash/sv2";
 import { connectInitiator, type Sv2Connection } from "@hyperhash/sv2/connection";
 import { createLogger } from "@hyperhash/telemetry";
 import { startPool } from "../src/pool.ts";
-import { startFakeTemplateProvider } from "../test/helpers/fake-template-provider.ts";
+import { startFakeTemplateProvider } from "./fake-template-provider.ts";
 
 const TREASURY = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080";
 const MINER = "bcrt1qzyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3lgth6c";

@@ -109,8 +109,13 @@ export function retarget(
   if (!decision.judged) return null;
   if (elapsedSeconds > 0)
     channel.hashRate = hashRateFromShares(channel.window.shares, channel.target, elapsedSeconds);
+  // nextDifficulty judges an empty window as one share just arrived; over a window shorter
+  // than a share's aimed interval that reads as "too fast", and a silent miner must never be
+  // made harder.
+  const proposed =
+    channel.window.shares === 0 ? Math.min(decision.difficulty, channel.difficulty) : decision.difficulty;
   channel.window = { startedMs: nowMs, shares: 0 };
-  const difficulty = Math.max(decision.difficulty, floorDifficultyFor(channel.maxTarget, vardiff));
+  const difficulty = Math.max(proposed, floorDifficultyFor(channel.maxTarget, vardiff));
   if (difficulty === channel.difficulty) return null;
   const target = difficultyToTarget(difficulty);
   channel.grace = target < channel.target ? { target: channel.target, untilMs: nowMs + graceMs } : null;

@@ -45,6 +45,8 @@ export interface Sv2MinerOptions {
   readonly autoMine?: boolean;
   /** Hashes per slice before yielding to the event loop. */
   readonly hashesPerSlice?: number;
+  /** Sees every message the pool sends, in order, before the miner acts on it (tests watch SetTarget). */
+  readonly onMessage?: (m: Sv2Message) => void;
 }
 
 /** The job the miner works on. */
@@ -221,6 +223,7 @@ function createMinerState(options: Sv2MinerOptions, conn: Sv2Connection) {
   };
 
   function onMessage(m: Sv2Message): void {
+    options.onMessage?.(m);
     switch (m.type) {
       case "OpenStandardMiningChannel.Success":
       case "OpenExtendedMiningChannel.Success":

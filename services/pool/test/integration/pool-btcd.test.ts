@@ -4,14 +4,11 @@
  * chain and in the outbox; a pool killed with SIGKILL mid-stream loses no acknowledged share.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { addressToScriptPubKey, jsonRpcClient, toHex } from "@hyperhash/bitcoin";
-import { type Btcd, freePort, startBtcd, startProcess, waitFor } from "@hyperhash/devnet";
+import { type Btcd, freePort, startProcess, waitFor } from "@hyperhash/devnet";
 import { encodeAuthorityPublicKey } from "@hyperhash/sv2";
-import { startTemplateProvider, type TemplateProviderHandle } from "@hyperhash/template-provider";
 import anyTest, { type TestFn } from "ava";
 import Database from "better-sqlite3";
 import { startSv2Miner } from "../../src/miner/sv2-miner.ts";
@@ -25,35 +22,17 @@ import {
   TREASURY,
   testBlockTarget,
 } from "../helpers/pool-fixture.ts";
+import { type RealStack, useRealStack } from "../helpers/real-stack.ts";
 
-interface State {
-  dir: string;
-  btcd: Btcd;
-  tp: TemplateProviderHandle;
-}
-const test = anyTest as TestFn<State>;
+const test = anyTest as TestFn<RealStack>;
 const HASHRATE = (4_295_032_833 * TEST_DIFFICULTY * 600) / 60;
 const FAUCET_FEE_SATS = 5_000n;
 
-test.before(async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), "hh-pool-it-"));
-  const btcd = await startBtcd({ dir });
+useRealStack(test, "btcd", {
   // A mempool transaction, so the first template (and the block) carries fees.
-  await btcd.faucet.pay([{ address: MINER_B, sats: 100_000n }]);
-  const tp = await startTemplateProvider({
-    network: "regtest",
-    rpc: btcd.rpc,
-    listenPort: 0,
-    authoritySecretKey: randomBytes(32),
-    feeUpdateIntervalMs: 500,
-  });
-  t.context = { dir, btcd, tp };
-});
-
-test.after.always(async (t) => {
-  await t.context.tp?.stop();
-  await t.context.btcd?.stop();
-  if (t.context.dir) rmSync(t.context.dir, { recursive: true, force: true });
+  prepare: async (btcd) => {
+    await btcd.faucet.pay([{ address: MINER_B, sats: 100_000n }]);
+  },
 });
 
 async function blockHeader(btcd: Btcd, hash: string): Promise<{ version: number; height: number }> {
@@ -70,15 +49,9 @@ for (const channel of ["standard", "extended"] as const) {
   test.serial(
     `${channel} channel: the CPU miner finds a regtest block through pool → hh-tp → btcd; the coinbase pays the treasury; the winner is recorded with S and F`,
     async (t) => {
-      const { btcd, tp } = t.context;
+      const { btcd, tpAddress } = t.context;
       const startHeight = await btcd.rpc.getBlockCount();
-      const { pool } = await startTestPool(
-        t,
-        { port: tp.port, authorityPublicKey: tp.authorityPublicKey },
-        {
-          blockTarget: testBlockTarget(30),
-        },
-      );
+      const { pool } = await startTestPool(t, tpAddress, { blockTarget: testBlockTarget(30) });
       const identity = `${channel === "standard" ? MINER_A : MINER_B}.${channel}`;
       const miner = await startSv2Miner({
         host: "127.0.0.1",
@@ -93,11 +66,15 @@ for (const channel of ["standard", "extended"] as const) {
         async () => (await api<{ events: BlockFoundEvent[] }>(pool, "/api/v1/outbox?after=0")).events[0],
         { what: "a block-found event", timeoutMs: 150_000, intervalMs: 250, watch: [btcd.process] },
       );
-      const tip: string = await waitFor(
-        async () => ((await btcd.rpc.getBestBlockHash()) === event.blockHash ? event.blockHash : undefined),
-        { what: "btcd's tip to be the pool's block", timeoutMs: 30_000, watch: [btcd.process] },
+      // The miner keeps going and may find the next block too: wait for this one, on the main chain.
+      const block = await waitFor(
+        async () => {
+          const b = await btcd.rpc.getBlock(event.blockHash);
+          return b.confirmations >= 1 ? b : undefined;
+        },
+        { what: "the pool's block on btcd's main chain", timeoutMs: 30_000, watch: [btcd.process] },
       );
-      const block = await btcd.rpc.getBlock(tip);
+      const tip = block.hash;
       t.is(block.height, startHeight + 1);
       t.is(event.height, block.height);
       const first = block.tx[0]!;
@@ -119,7 +96,7 @@ for (const channel of ["standard", "extended"] as const) {
       }
       t.is(miner.stats().rejected["duplicate-share"] ?? 0, 0, "the miner never repeats work");
       const blocks = await api<{ blocks: { blockHash: string; feesSats: string }[] }>(pool, "/api/v1/blocks");
-      t.is(blocks.blocks[0]?.blockHash, event.blockHash);
+      t.is(blocks.blocks.at(-1)?.blockHash, event.blockHash, "newest first: the first block is last");
     },
   );
 }

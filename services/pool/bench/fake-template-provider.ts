@@ -1,7 +1,7 @@
 /**
- * A stand-in template provider for unit tests of the pool's I/O (no btcd): a Noise responder
- * speaking Template Distribution with synthetic empty-block templates. Integration tests use
- * the real hh-tp instead.
+ * A stand-in template provider for the share-path benchmark only (no btcd, so the figures
+ * measure the pool and nothing else): a Noise responder speaking Template Distribution with
+ * synthetic empty-block templates. Tests never use it; they run against btcd and the real hh-tp.
  */
 import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
