@@ -27,8 +27,7 @@ export async function openActiveChannel(
   capacitySats: bigint,
   pushSats?: bigint,
 ): Promise<LightningChannelState> {
-  await opener.wallet.connectPeer(peer.pubkey, peer.p2pSocket);
-  const funding = await opener.wallet.openChannel({ pubkey: peer.pubkey, capacitySats, pushSats });
+  const funding = await openWithReconnect(opener, peer, capacitySats, pushSats);
   const watch = [btcd.process, opener.process, peer.process];
   const isOurs = (c: LightningChannelState) =>
     c.fundingTxid === funding.fundingTxid && c.fundingOutputIndex === funding.fundingOutputIndex && c.active;
@@ -59,4 +58,29 @@ export async function openActiveChannel(
     watch,
   });
   return channel;
+}
+
+/**
+ * Connects and opens. On a loaded machine lnd may drop a fresh peer connection while the open
+ * is negotiated (`RemotePeerExited`, `peer ... is not online`); nothing was funded then, so
+ * reconnecting and opening again is safe. Any other error is final.
+ */
+async function openWithReconnect(opener: Lnd, peer: Lnd, capacitySats: bigint, pushSats?: bigint) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await opener.wallet.connectPeer(peer.pubkey, peer.p2pSocket).catch((err: Error) => {
+        if (!/already connected/i.test(err.message)) throw err;
+      });
+      return await opener.wallet.openChannel({ pubkey: peer.pubkey, capacitySats, pushSats });
+    } catch (err) {
+      const transient = /RemotePeerExited|not online|PeerNotConnected|peer exited/i.test(
+        (err as Error).message,
+      );
+      if (!transient || attempt >= 3) throw err;
+      await waitFor(async () => (await opener.wallet.getInfo()).peers >= 0, {
+        what: "lnd to answer before reconnecting",
+        timeoutMs: 10_000,
+      });
+    }
+  }
 }

@@ -4,7 +4,8 @@ import { parseArgs } from "node:util";
 import * as k8s from "@kubernetes/client-node";
 import { binaryPath } from "./binaries.ts";
 import { type Devnet, peakRssBytes, startDevnet } from "./devnet.ts";
-import { type HyperhashServices, startServices } from "./services.ts";
+import { type HyperhashNetwork, startHyperhashNetwork } from "./services.ts";
+import { waitFor } from "./wait.ts";
 
 const { values } = parseArgs({
   options: {
@@ -76,25 +77,67 @@ function describe(devnet: Devnet): string[] {
 }
 
 function memoryLine(devnet: Devnet): string {
-  let total = 0;
-  const parts = devnet.processes().map((p) => {
-    const bytes = peakRssBytes(p.pid) ?? 0;
-    total += bytes;
-    return `${p.name} ${(bytes / 2 ** 20).toFixed(0)}`;
-  });
+  // The services run in this process: its own peak RSS (VmHWM) counts beside the children's.
+  const self = peakRssBytes(process.pid) ?? process.memoryUsage().rss;
+  let total = self;
+  const parts = [
+    `node (services, miners) ${(self / 2 ** 20).toFixed(0)}`,
+    ...devnet.processes().map((p) => {
+      const bytes = peakRssBytes(p.pid) ?? 0;
+      total += bytes;
+      return `${p.name} ${(bytes / 2 ** 20).toFixed(0)}`;
+    }),
+  ];
   return `peak RSS (MiB)  total ${(total / 2 ** 20).toFixed(0)}: ${parts.join(", ")}`;
+}
+
+/** Smoke mode: a block found through the pool must reach Settled at Core within the deadline. */
+const SMOKE_SETTLE_TIMEOUT_MS = 300_000;
+
+async function waitForSettledWindow(network: HyperhashNetwork): Promise<number> {
+  const since = Date.now();
+  await waitFor(
+    async () => {
+      const blocks = await network.poolBlocks();
+      const { windows } = await network.admin<{ windows: Array<{ phase: string; blockHash: string }> }>(
+        "GET",
+        "/api/v1/windows?phase=Settled&limit=1000",
+      );
+      return windows.some((w) => blocks.some((b) => b.blockHash === w.blockHash));
+    },
+    {
+      what: "a block found through hh-pool to be a Settled window at Core",
+      timeoutMs: SMOKE_SETTLE_TIMEOUT_MS,
+      intervalMs: 1000,
+      watch: network.devnet.processes(),
+    },
+  );
+  return Date.now() - since;
+}
+
+function summaryLines(s: Awaited<ReturnType<HyperhashNetwork["summary"]>>): string[] {
+  const phases = Object.entries(s.windowsByPhase)
+    .map(([phase, n]) => `${phase} ${n}`)
+    .join(", ");
+  return [
+    `blocks found    ${s.blocksFound} (through hh-pool)`,
+    `windows         ${phases || "none yet"}`,
+    `sats paid       ${s.satsPaid} (Core's ledger: nodes over Lightning, miners on chain)`,
+  ];
 }
 
 async function main(): Promise<void> {
   say(`starting the Hyper Hash devnet (${nodes} node${nodes > 1 ? "s" : ""})`);
   const devnet = await startDevnet({
     nodes,
+    // Room for several windows' node-network part (0.5 % of the subsidy) on each treasury channel.
+    channelSats: 16_000_000n,
     controlPlane: !values["no-control-plane"],
     keepDir: values["keep-dir"],
     log: say,
   });
   let stopping = false;
-  let services: HyperhashServices | undefined;
+  let services: HyperhashNetwork | undefined;
   const shutdown = async (code: number) => {
     if (stopping) return;
     stopping = true;
@@ -107,7 +150,7 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void shutdown(0));
   process.on("SIGTERM", () => void shutdown(0));
   try {
-    services = await startServices(devnet, say);
+    services = await startHyperhashNetwork(devnet, { say });
   } catch (err) {
     console.error(`starting the services failed: ${(err as Error).message}`);
     await shutdown(1);
@@ -115,6 +158,12 @@ async function main(): Promise<void> {
   }
   const readyMs = Date.now() - started;
   try {
+    let settledLine: string[] = [];
+    if (values.smoke) {
+      say("smoke: waiting for a block found through hh-pool to settle at Core...");
+      const ms = await waitForSettledWindow(services);
+      settledLine = [`first settled   ${(ms / 1000).toFixed(1)}s after ready`];
+    }
     const checks = [...(await smokeCheck(devnet)), ...(await services.check())];
     console.log(
       [
@@ -124,6 +173,8 @@ async function main(): Promise<void> {
         ...services.describe(),
         "",
         ...checks,
+        ...summaryLines(await services.summary()),
+        ...settledLine,
         memoryLine(devnet),
       ].join("\n"),
     );
