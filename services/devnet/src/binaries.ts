@@ -13,7 +13,8 @@ export type BinaryName =
   | "lncli"
   | "kube-apiserver"
   | "kube-controller-manager"
-  | "helm";
+  | "helm"
+  | "actionlint";
 
 /** A pinned binary and where the cache keeps it. */
 export interface Binary {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the pinned real stack (btcd, lnd, etcd, kube-apiserver, kube-controller-manager,
-# helm) from the Go module proxy into a per-version cache outside the repository.
+# helm, actionlint) from the Go module proxy into a per-version cache outside the repository.
 # Idempotent: a binary already in the cache is not rebuilt. Each wrapper module here pins
 # one upstream with a committed go.sum, so checksums are verified as the Go toolchain does.
 #
@@ -28,6 +28,7 @@ targets=(
   "kube-apiserver|$K8S|kubernetes|k8s.io/kubernetes/cmd/kube-apiserver|$k8s_ld|"
   "kube-controller-manager|$K8S|kubernetes|k8s.io/kubernetes/cmd/kube-controller-manager|$k8s_ld|"
   "helm|v3.19.5|helm|helm.sh/helm/v3/cmd/helm|-X helm.sh/helm/v3/internal/version.version=v3.19.5|"
+  "actionlint|v1.7.12|actionlint|github.com/rhysd/actionlint/cmd/actionlint|-X github.com/rhysd/actionlint.version=v1.7.12|"
 )
 
 mode=${1:-build}
