@@ -20,6 +20,7 @@ const env = z
     TELEMETRY_STALE_SECONDS: z.coerce.number().int().min(10).default(120),
     POLL_SECONDS: z.coerce.number().int().min(1).default(30),
     WINDOW_POLL_SECONDS: z.coerce.number().int().min(1).default(5),
+    CHANNEL_MAX_OPEN_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(5),
     NODE_AGENT_IMAGE: z.string().optional(),
     TRANSLATOR_IMAGE: z.string().optional(),
     LND_IMAGE: z.string().optional(),
@@ -51,6 +52,7 @@ const operator = await startOperator({
   telemetryStaleMs: env.TELEMETRY_STALE_SECONDS * 1000,
   pollMs: env.POLL_SECONDS * 1000,
   windowPollMs: env.WINDOW_POLL_SECONDS * 1000,
+  maxOpenAttempts: env.CHANNEL_MAX_OPEN_ATTEMPTS,
   platform: {
     images: images as never,
     ...(env.CORE_URL_IN_CLUSTER ? { coreUrl: env.CORE_URL_IN_CLUSTER } : {}),

@@ -34,6 +34,8 @@ export interface StartOperatorOptions {
   telemetryStaleMs?: number;
   pollMs?: number;
   windowPollMs?: number;
+  /** Failed opens of one LightningChannel before it goes Failed (default 5). */
+  maxOpenAttempts?: number;
   /** Which controllers run (default: all four). */
   controllers?: Array<"hypernode" | "templateprovider" | "lightningchannel" | "payoutwindow">;
 }
@@ -85,6 +87,7 @@ export async function startOperator(options: StartOperatorOptions): Promise<Runn
     windowNamespace: options.windowNamespace ?? "hyperhash",
     telemetryStaleMs: options.telemetryStaleMs ?? 120_000,
     pollMs: options.pollMs ?? 30_000,
+    maxOpenAttempts: options.maxOpenAttempts ?? 5,
     connectLnd: (c) => lndWallet(c),
   };
   const enabled = new Set(
@@ -102,6 +105,7 @@ export async function startOperator(options: StartOperatorOptions): Promise<Runn
     registry,
     namespace: options.namespace,
     childSelector: CHILD_SELECTOR,
+    unfilteredKinds: ["Secret"],
     logger,
   });
   const mirror = enabled.has("payoutwindow")

@@ -67,6 +67,8 @@ export const lightningChannelStatus = z
     /** Balances as the initiator sees them. */
     localBalanceSats: satsString.optional(),
     remoteBalanceSats: satsString.optional(),
+    /** Failed open attempts so far; at the operator's limit the channel goes Failed. */
+    openAttempts: z.number().int().min(0).max(1000).optional(),
   })
   .meta({
     "x-kubernetes-validations": [

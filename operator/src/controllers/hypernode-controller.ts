@@ -9,6 +9,7 @@ import type {
   ReconcileRequest,
   ReconcileResult,
 } from "../runtime/controller.ts";
+import type { KubeObject } from "../runtime/kube.ts";
 import { patchStatus } from "../runtime/status.ts";
 import { syncChildren } from "./children.ts";
 import { ensureTreasuryChannels } from "./hypernode-channels.ts";
@@ -73,7 +74,8 @@ async function lightningWallet(
         type,
         status: "True",
         reason: "WalletReachable",
-        message: `lnd ${info.version} synced at ${info.blockHeight}`,
+        // No block height here: it would change with every block and cost a status write.
+        message: `lnd ${info.version} is synced to chain`,
       },
     };
   } catch (err) {
@@ -114,6 +116,19 @@ export function specDigest(node: HyperNode): string {
   return createHash("sha256").update(JSON.stringify(node.spec)).digest("hex").slice(0, 16);
 }
 
+/** The HyperNodes whose external lnd refs name this Secret. */
+export function nodesNaming(secret: KubeObject, nodes: KubeObject[]): ReconcileRequest[] {
+  const { name, namespace } = secret.metadata;
+  return nodes
+    .filter((n) => {
+      if (n.metadata.namespace !== namespace) return false;
+      const ext = (n.spec as { lightning?: { external?: Record<string, { name?: string }> } }).lightning
+        ?.external;
+      return ext?.tlsCertSecretRef?.name === name || ext?.macaroonSecretRef?.name === name;
+    })
+    .map((n) => ({ namespace: namespace!, name: n.metadata.name }));
+}
+
 /**
  * The HyperNode controller: an ordered list of steps — wallet, registration, children,
  * treasury channels, telemetry — whose conditions are applied by one status patch.
@@ -134,6 +149,10 @@ export function hyperNodeController(settings: OperatorSettings): ControllerDefin
       "Role",
       "RoleBinding",
       "LightningChannel",
+    ],
+    // A user's lnd Secret appearing or changing re-runs the HyperNodes that name it at once.
+    watches: [
+      { kind: "Secret", map: (secret, informer) => nodesNaming(secret, informer("HyperNode").list()) },
     ],
     async reconcile(req: ReconcileRequest, ctx: ControllerContext): Promise<ReconcileResult> {
       const raw = ctx.informer("HyperNode").get(req.namespace, req.name);

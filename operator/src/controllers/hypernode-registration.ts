@@ -42,13 +42,31 @@ export async function ensureRegistered(
     };
 
   const knownId = node.status?.nodeId ?? storedId;
-  const answer = knownId
+  let answer = knownId
     ? await settings.core.rotateCredential(knownId)
     : await settings.core.registerNode({
         name: coreNodeName(node),
         visibility: node.spec.visibility,
         lightningPubkey,
       });
+  let rotated = knownId !== undefined;
+  // The name is registered already (our status and Secret were lost, e.g. the HyperNode was
+  // restored from a backup without status): adopt Core's id. A Secret still holding a
+  // credential is kept as it is; otherwise the credential is rotated, since Core shows a
+  // credential only once.
+  if (!answer.ok && answer.error.code === "node-exists" && answer.error.nodeId) {
+    const existingId = answer.error.nodeId;
+    if (secret?.data?.credential)
+      return adopt(
+        ctx,
+        node,
+        secretName,
+        existingId,
+        Buffer.from(secret.data.credential, "base64").toString(),
+      );
+    answer = await settings.core.rotateCredential(existingId);
+    rotated = true;
+  }
   if (!answer.ok) {
     const reason =
       answer.error.code === "node-exists"
@@ -66,6 +84,19 @@ export async function ensureRegistered(
       },
     };
   }
+  return adopt(ctx, node, secretName, answer.value.nodeId, answer.value.credential, rotated);
+}
+
+/** Writes `<name>-credentials` (node id + credential) and answers Registered=True. */
+async function adopt(
+  ctx: ControllerContext,
+  node: HyperNode,
+  secretName: string,
+  nodeId: string,
+  credential: string,
+  rotated = false,
+): Promise<Registration> {
+  const ns = node.metadata.namespace!;
   await ctx.client.apply({
     apiVersion: "v1",
     kind: "Secret",
@@ -85,20 +116,16 @@ export async function ensureRegistered(
       ],
     },
     type: "Opaque",
-    stringData: { nodeId: answer.value.nodeId, credential: answer.value.credential },
+    stringData: { nodeId, credential },
   });
-  ctx.events.normal(
-    node as never,
-    knownId ? "CredentialRotated" : "Registered",
-    `Core node id ${answer.value.nodeId}`,
-  );
+  ctx.events.normal(node as never, rotated ? "CredentialRotated" : "Registered", `Core node id ${nodeId}`);
   return {
-    nodeId: answer.value.nodeId,
+    nodeId,
     condition: {
       type: "Registered",
       status: "True",
       reason: "Registered",
-      message: `Core node id ${answer.value.nodeId}`,
+      message: `Core node id ${nodeId}`,
     },
   };
 }
@@ -129,12 +156,13 @@ export async function telemetryCondition(
       type,
       status: "False",
       reason: "TelemetryStale",
-      message: `last report ${Math.round(ageMs / 1000)} s ago (limit ${settings.telemetryStaleMs / 1000} s)`,
+      message: `no report for more than ${settings.telemetryStaleMs / 1000} s (last at ${telemetry.reportedAt})`,
     };
+  // No age in the message: it would change every poll and cost a status write each time.
   return {
     type,
     status: "True",
     reason: "Reporting",
-    message: `last report ${Math.max(0, Math.round(ageMs / 1000))} s ago`,
+    message: `Core has telemetry newer than ${settings.telemetryStaleMs / 1000} s`,
   };
 }

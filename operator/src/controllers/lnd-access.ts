@@ -1,35 +1,37 @@
 import { createHash } from "node:crypto";
 import type { LightningWallet } from "@hyperhash/lightning";
+import type { LndConnection } from "../lightning/handle.ts";
 import type { ControllerContext } from "../runtime/controller.ts";
 import type { OperatorSettings } from "./settings.ts";
 
 /** A wallet, or why there is none (for a condition's reason and message). */
 export type WalletLookup =
-  | { ok: true; wallet: LightningWallet }
+  | { ok: true; wallet: LightningWallet; connection: LndConnection }
   | { ok: false; reason: string; message: string };
 
 const wallets = new Map<string, LightningWallet>();
 
-/** Reads one key of a Secret as UTF-8 (the operator reads user Secrets directly, not from a cache). */
-export async function readSecretKey(
+/**
+ * Reads one key of a Secret as UTF-8 from the Secret informer's cache (a watch keeps it
+ * current, so steady-state reconciles send no GETs). The Secret must be in a watched namespace.
+ */
+export function readSecretKey(
   ctx: ControllerContext,
   namespace: string,
   name: string,
   key: string,
-): Promise<string | undefined> {
-  return (await readSecretKeys(ctx, namespace, name, [key]))[0];
+): string | undefined {
+  return readSecretKeys(ctx, namespace, name, [key])[0];
 }
 
-/** Reads several keys of one Secret with one GET. */
-export async function readSecretKeys(
+/** Reads several keys of one cached Secret. */
+export function readSecretKeys(
   ctx: ControllerContext,
   namespace: string,
   name: string,
   keys: readonly string[],
-): Promise<Array<string | undefined>> {
-  const secret = (await ctx.client.get("Secret", namespace, name)) as
-    | { data?: Record<string, string> }
-    | undefined;
+): Array<string | undefined> {
+  const secret = ctx.informer("Secret").get(namespace, name) as { data?: Record<string, string> } | undefined;
   return keys.map((key) => {
     const value = secret?.data?.[key];
     return value === undefined ? undefined : Buffer.from(value, "base64").toString("utf8").trim();
@@ -58,18 +60,18 @@ export async function treasuryWallet(
   settings: OperatorSettings,
 ): Promise<WalletLookup> {
   const { namespace, name } = settings.treasurySecret;
-  const [socket, cert, mac] = await readSecretKeys(ctx, namespace, name, [
-    "socket",
-    "tls.cert",
-    "macaroon.hex",
-  ]);
+  const [socket, cert, mac] = readSecretKeys(ctx, namespace, name, ["socket", "tls.cert", "macaroon.hex"]);
   if (!socket || !cert || !mac)
     return {
       ok: false,
       reason: "TreasurySecretMissing",
       message: `Secret ${namespace}/${name} needs socket, tls.cert, macaroon.hex`,
     };
-  return { ok: true, wallet: walletFor(settings, socket, cert, mac) };
+  return {
+    ok: true,
+    wallet: walletFor(settings, socket, cert, mac),
+    connection: { socket, certPem: cert, macaroonHex: mac },
+  };
 }
 
 /** An external node lnd, from the Secrets its HyperNode names. */
@@ -83,18 +85,8 @@ export async function externalNodeWallet(
     macaroonSecretRef: { name: string; key: string };
   },
 ): Promise<WalletLookup> {
-  const cert = await readSecretKey(
-    ctx,
-    namespace,
-    external.tlsCertSecretRef.name,
-    external.tlsCertSecretRef.key,
-  );
-  const mac = await readSecretKey(
-    ctx,
-    namespace,
-    external.macaroonSecretRef.name,
-    external.macaroonSecretRef.key,
-  );
+  const cert = readSecretKey(ctx, namespace, external.tlsCertSecretRef.name, external.tlsCertSecretRef.key);
+  const mac = readSecretKey(ctx, namespace, external.macaroonSecretRef.name, external.macaroonSecretRef.key);
   if (!cert || !mac) {
     return {
       ok: false,
@@ -102,5 +94,9 @@ export async function externalNodeWallet(
       message: `Secret keys ${external.tlsCertSecretRef.name}/${external.tlsCertSecretRef.key} and ${external.macaroonSecretRef.name}/${external.macaroonSecretRef.key} are needed`,
     };
   }
-  return { ok: true, wallet: walletFor(settings, external.grpcEndpoint, cert, mac) };
+  return {
+    ok: true,
+    wallet: walletFor(settings, external.grpcEndpoint, cert, mac),
+    connection: { socket: external.grpcEndpoint, certPem: cert, macaroonHex: mac },
+  };
 }

@@ -89,7 +89,11 @@ export function startWindowMirror(options: {
     for (const w of answer.value) {
       const name = payoutWindowName(w);
       snapshot.set(name, w);
-      if (!known.has(name)) {
+      // Created once; after a restart the cache (synced before the first tick) says it exists.
+      const cached = options.manager.synced()
+        ? options.manager.informer("PayoutWindow").get(settings.windowNamespace, name)
+        : undefined;
+      if (!known.has(name) && !cached) {
         await client.apply({
           apiVersion: API_VERSION,
           kind: "PayoutWindow",
@@ -100,8 +104,8 @@ export function startWindowMirror(options: {
           },
           spec: { blockHash: w.blockHash },
         });
-        known.add(name);
       }
+      known.add(name);
       options.manager.controllers.get("payoutwindow")?.enqueue({ namespace: settings.windowNamespace, name });
     }
   };

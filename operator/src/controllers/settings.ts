@@ -19,6 +19,8 @@ export interface OperatorSettings {
   telemetryStaleMs: number;
   /** Steady-state re-check period of HyperNodes and channels. */
   pollMs: number;
+  /** Failed opens of one LightningChannel before it goes Failed (reason OpenFailed). */
+  maxOpenAttempts: number;
   /** Opens an lnd connection; injectable so tests may count calls. */
   connectLnd(args: { socket: string; certPem: string; macaroonHex: string }): LightningWallet;
 }

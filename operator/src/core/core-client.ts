@@ -5,32 +5,54 @@ export interface CoreError {
   status: number;
   code: string;
   message: string;
+  /** 409 `node-exists`: the id Core already holds under that name. */
+  nodeId?: string;
 }
 /** Either a value or a CoreError. */
 export type CoreResult<T> = { ok: true; value: T } | { ok: false; error: CoreError };
 
 const sats = z.string().regex(/^[0-9]{1,20}$/);
+const digest = z
+  .string()
+  .regex(/^[0-9a-f]{64}$/)
+  .nullable();
 
-/** One payout window as Core serves it (sats as decimal strings). */
-export const coreWindow = z.object({
-  blockHash: z.string().regex(/^[0-9a-f]{64}$/),
-  height: z.number().int().min(0),
-  phase: z.string().min(1).max(32),
-  subsidySats: sats,
-  feesSats: sats,
-  poolFeeSats: sats,
-  treasurySats: sats,
-  nodeNetworkSats: sats,
-  recipientCount: z.number().int().min(0),
-  paidSats: sats,
-  pendingSats: sats,
-  payoutDigest: z
-    .string()
-    .regex(/^[0-9a-f]{64}$/)
-    .nullable(),
-  hold: z.boolean(),
-});
-export type CoreWindow = z.infer<typeof coreWindow>;
+/**
+ * One payout window as Core's `GET /api/v1/windows` serves it (services/core `windowSummary`:
+ * S, F, P, T, N as decimal strings), renamed to the PayoutWindow's field names.
+ */
+export const coreWindow = z
+  .looseObject({
+    blockHash: z.string().regex(/^[0-9a-f]{64}$/),
+    height: z.number().int().min(0),
+    phase: z.string().min(1).max(32),
+    S: sats,
+    F: sats,
+    P: sats,
+    T: sats,
+    N: sats,
+    recipientCount: z.number().int().min(0).nullable(),
+    paidSats: sats,
+    pendingSats: sats,
+    payoutDigest: digest,
+    hold: z.boolean(),
+  })
+  .transform((w) => ({
+    blockHash: w.blockHash,
+    height: w.height,
+    phase: w.phase,
+    subsidySats: w.S,
+    feesSats: w.F,
+    poolFeeSats: w.P,
+    treasurySats: w.T,
+    nodeNetworkSats: w.N,
+    recipientCount: w.recipientCount ?? 0,
+    paidSats: w.paidSats,
+    pendingSats: w.pendingSats,
+    payoutDigest: w.payoutDigest,
+    hold: w.hold,
+  }));
+export type CoreWindow = z.output<typeof coreWindow>;
 
 /** A registered node as Core serves it. */
 export const coreNode = z.object({
@@ -47,7 +69,13 @@ const registration = z.object({
   credential: z.string().min(16).max(4096),
 });
 export type CoreRegistration = z.infer<typeof registration>;
-const errorBody = z.object({ error: z.looseObject({ code: z.string(), message: z.string().optional() }) });
+const errorBody = z.object({
+  error: z.looseObject({
+    code: z.string(),
+    message: z.string().optional(),
+    nodeId: z.string().min(1).max(128).optional(),
+  }),
+});
 
 /** What the operator asks of hyperhash-core (the admin API). */
 export interface CoreClient {
@@ -74,7 +102,7 @@ export function httpCoreClient(options: {
   async function call<T>(
     method: string,
     path: string,
-    schema: z.ZodType<T> | null,
+    schema: z.ZodType<T, unknown> | null,
     body?: unknown,
   ): Promise<CoreResult<T>> {
     let res: Response;
@@ -110,6 +138,7 @@ export function httpCoreClient(options: {
               status: res.status,
               code: e.data.error.code,
               message: e.data.error.message ?? e.data.error.code,
+              ...(e.data.error.nodeId ? { nodeId: e.data.error.nodeId } : {}),
             }
           : { status: res.status, code: `http-${res.status}`, message: text.slice(0, 200) },
       };

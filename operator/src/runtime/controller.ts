@@ -32,8 +32,11 @@ export interface ControllerDefinition {
   kind: string;
   /** Child kinds: an event on a child enqueues its controller owner of `kind`. */
   owns?: string[];
-  /** Other kinds whose events map to primary keys. */
-  watches?: Array<{ kind: string; map: (object: KubeObject) => ReconcileRequest[] }>;
+  /** Other kinds whose events map to primary keys (`informer` reads the shared caches). */
+  watches?: Array<{
+    kind: string;
+    map: (object: KubeObject, informer: (kind: string) => Informer) => ReconcileRequest[];
+  }>;
   workers?: number;
   reconcile(request: ReconcileRequest, ctx: ControllerContext): Promise<ReconcileResult>;
 }

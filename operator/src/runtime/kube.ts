@@ -205,7 +205,7 @@ export function kubeClient(kc: KubeConfig, fieldManager: string): KubeClient {
     async watch(kind, namespace, resourceVersion, onEvent, signal) {
       const path =
         collectionPath(resourceType(kind), namespace) +
-        query({ watch: "1", resourceVersion, allowWatchBookmarks: "true", timeoutSeconds: "300" });
+        query({ watch: "1", resourceVersion, allowWatchBookmarks: "true", timeoutSeconds: "600" });
       await send("GET", path, { signal, stream: (line) => onEvent(JSON.parse(line) as WatchEvent) });
     },
     apply(object, options = {}) {

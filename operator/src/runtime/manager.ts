@@ -22,6 +22,11 @@ export interface ManagerOptions {
   namespace?: string;
   /** Label selector for child kinds, so the cache holds only the operator's objects. */
   childSelector: string;
+  /**
+   * Child kinds cached without the selector: Secrets, because reconcilers also read the user's
+   * lnd and treasury Secrets, and a cache read costs no API request where a GET would.
+   */
+  unfilteredKinds?: string[];
   resyncMs?: number;
   logger?: Logger;
   name?: string;
@@ -32,6 +37,8 @@ export interface Manager {
   /** True once every informer has listed once. */
   synced(): boolean;
   controllers: Map<string, RunningController>;
+  /** The shared cache of a kind some controller owns or watches. */
+  informer(kind: string): Informer;
   stop(): Promise<void>;
 }
 
@@ -84,7 +91,7 @@ export function startManager(options: ManagerOptions): Manager {
     }
     for (const w of def.watches ?? [])
       on(w.kind, (o) => {
-        for (const r of w.map(o)) rc.enqueue(r);
+        for (const r of w.map(o, informer)) rc.enqueue(r);
       });
   }
   for (const kind of handlers.keys()) {
@@ -94,7 +101,10 @@ export function startManager(options: ManagerOptions): Manager {
         client: options.client,
         kind,
         namespace: options.namespace,
-        labelSelector: primaryKinds.has(kind) ? undefined : options.childSelector,
+        labelSelector:
+          primaryKinds.has(kind) || options.unfilteredKinds?.includes(kind)
+            ? undefined
+            : options.childSelector,
         resyncMs: primaryKinds.has(kind) ? (options.resyncMs ?? 10 * 60_000) : undefined,
         logger,
         onEvent: (_type, o) => {
@@ -107,6 +117,7 @@ export function startManager(options: ManagerOptions): Manager {
   return {
     synced: () => [...informers.values()].every((i) => i.hasSynced()),
     controllers: running,
+    informer,
     async stop() {
       for (const i of informers.values()) i.stop();
       await Promise.all([...running.values()].map((r) => r.stop()));

@@ -1,36 +1,54 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { buildHyperNodeChildren, type DesiredChild } from "@hyperhash/cdk8s";
-import { waitFor } from "@hyperhash/devnet";
+import { type Btcd, startBtcd, waitFor } from "@hyperhash/devnet";
 import anyTest, { type TestFn } from "ava";
 import { API_VERSION } from "../../src/api/index.ts";
 import { httpCoreClient } from "../../src/core/core-client.ts";
 import { defaultPlatform, type RunningOperator, startOperator } from "../../src/operator.ts";
 import type { KubeClient, KubeObject } from "../../src/runtime/kube.ts";
 import { clientFor, operatorKubeconfig, startTestCluster, type TestCluster } from "../support/cluster.ts";
-import { type CoreStandIn, startCoreStandIn } from "../support/core-standin.ts";
+import { ADMIN_TOKEN, POOL_TOKEN, startTestCore, type TestCore } from "../support/core.ts";
 
 const test = anyTest as TestFn<{
+  dir: string;
+  btcd: Btcd;
   cluster: TestCluster;
-  core: CoreStandIn;
-  operator: RunningOperator;
+  core: TestCore;
+  kubeconfigPath: string;
+  /** A holder: ava copies the context per test, so a restarted operator must live in here. */
+  op: { operator: RunningOperator };
   asOperator: KubeClient;
 }>;
 const NS = "hyperhash";
+// Maturing for one block after the window's own, so the mirror is seen in both phases.
+const CONFIRMATIONS = 2;
 
-test.before(async (t) => {
-  const cluster = await startTestCluster("ctl");
-  t.context.cluster = cluster;
-  t.context.core = await startCoreStandIn();
-  const kubeconfigPath = await operatorKubeconfig(cluster);
-  t.context.asOperator = clientFor(kubeconfigPath, "hyperhash-operator");
-  t.context.operator = await startOperator({
-    kubeconfigPath,
-    core: httpCoreClient({ baseUrl: t.context.core.url, adminToken: t.context.core.token }),
+const startTheOperator = (t: { context: { core: TestCore; kubeconfigPath: string } }) =>
+  startOperator({
+    kubeconfigPath: t.context.kubeconfigPath,
+    core: httpCoreClient({ baseUrl: t.context.core.url, adminToken: ADMIN_TOKEN }),
     treasurySecret: { namespace: NS, name: "treasury-lnd" },
     telemetryStaleMs: 60_000,
     pollMs: 1_000,
     windowPollMs: 500,
+    opsHost: "127.0.0.1",
+    opsPort: 0,
     logLevel: "warn",
   });
+
+test.before(async (t) => {
+  t.context.dir = mkdtempSync(join(tmpdir(), "hh-op-ctl-"));
+  const [cluster, btcd] = await Promise.all([
+    startTestCluster("ctl"),
+    startBtcd({ dir: t.context.dir, activateSegwit: false }),
+  ]);
+  Object.assign(t.context, { cluster, btcd });
+  t.context.core = await startTestCore(btcd.rpc, { payoutConfirmations: CONFIRMATIONS });
+  t.context.kubeconfigPath = await operatorKubeconfig(cluster);
+  t.context.asOperator = clientFor(t.context.kubeconfigPath, "hyperhash-operator");
+  t.context.op = { operator: await startTheOperator(t) };
   // Secrets the external-mode HyperNodes point at (an lnd that is not there: wallet not ready).
   await cluster.admin.apply({
     apiVersion: "v1",
@@ -40,9 +58,11 @@ test.before(async (t) => {
   } as never);
 });
 test.after.always(async (t) => {
-  await t.context.operator?.stop();
-  await t.context.core?.close();
+  await t.context.op?.operator.stop();
+  await t.context.core?.stop();
   await t.context.cluster?.stop();
+  await t.context.btcd?.stop();
+  if (t.context.dir) rmSync(t.context.dir, { recursive: true, force: true });
 });
 
 const get = (t: { context: { cluster: TestCluster } }, kind: string, name: string) =>
@@ -93,8 +113,28 @@ const exists = async (t: { context: { cluster: TestCluster } }, ref: string) => 
   return (await get(t, kind, name)) !== undefined;
 };
 
+interface CoreNodeJson {
+  nodeId: string;
+  name: string;
+  telemetry: { reportedAt: string } | null;
+}
+const secretData = async (t: { context: { cluster: TestCluster } }, name: string) => {
+  const s = (await get(t, "Secret", name)) as unknown as { data?: Record<string, string> } | undefined;
+  return Object.fromEntries(
+    Object.entries(s?.data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString()]),
+  );
+};
+const credentialValid = async (t: { context: { core: TestCore } }, nodeId: string, credential: string) =>
+  (
+    await t.context.core.call<{ valid: boolean }>("POST", "/api/v1/nodes/verify", {
+      token: POOL_TOKEN,
+      body: { nodeId, credential },
+    })
+  ).valid;
+const nodeIdOf = (o: KubeObject | undefined) => (o?.status as { nodeId?: string } | undefined)?.nodeId;
+
 test.serial(
-  "HyperNode: applying creates exactly the children its spec needs; Core registration gives status.nodeId and <name>-credentials",
+  "HyperNode: applying creates exactly the children its spec needs; real Core registration gives status.nodeId and <name>-credentials",
   async (t) => {
     await t.context.cluster.admin.apply(externalNode("edge", true));
     await waitFor(
@@ -112,17 +152,16 @@ test.serial(
     const node = await waitFor(
       async () => {
         const n = await get(t, "HyperNode", "edge");
-        return (n?.status as { nodeId?: string } | undefined)?.nodeId ? n : undefined;
+        return nodeIdOf(n) ? n : undefined;
       },
       { what: "status.nodeId", timeoutMs: 30_000 },
     );
-    const nodeId = (node.status as { nodeId: string }).nodeId;
-    const registered = [...t.context.core.nodes.values()].find((n) => n.nodeId === nodeId);
-    t.is(registered?.name, "hyperhash.edge");
-    const secret = (await get(t, "Secret", "edge-credentials")) as unknown as {
-      data: Record<string, string>;
-    };
-    t.is(Buffer.from(secret.data.credential!, "base64").toString(), registered?.credential ?? "missing");
+    const nodeId = nodeIdOf(node)!;
+    const registered = await t.context.core.call<CoreNodeJson>("GET", `/api/v1/nodes/${nodeId}`);
+    t.is(registered.name, "hyperhash.edge");
+    const secret = await secretData(t, "edge-credentials");
+    t.is(secret.nodeId, nodeId);
+    t.true(await credentialValid(t, nodeId, secret.credential!), "Core accepts the stored credential");
     t.is(cond(node, "Registered")?.status, "True");
     t.is(cond(node, "LightningWalletReady")?.status, "False");
     t.is(cond(node, "Ready")?.status, "False");
@@ -130,27 +169,89 @@ test.serial(
   },
 );
 
-test.serial("HyperNode: TelemetryReporting follows Core's telemetry freshness (invariant 3)", async (t) => {
-  const node = await get(t, "HyperNode", "edge");
-  const nodeId = (node!.status as { nodeId: string }).nodeId;
-  t.is(cond(node, "TelemetryReporting")?.reason, "NoTelemetry");
-  t.context.core.nodes.get(nodeId)!.telemetry = { reportedAt: new Date().toISOString() };
-  await waitFor(
-    async () => cond(await get(t, "HyperNode", "edge"), "TelemetryReporting")?.status === "True",
-    { what: "TelemetryReporting=True", timeoutMs: 30_000 },
-  );
-  t.context.core.nodes.get(nodeId)!.telemetry = {
-    reportedAt: new Date(Date.now() - 3_600_000).toISOString(),
-  };
-  const stale = await waitFor(
-    async () => {
-      const c = cond(await get(t, "HyperNode", "edge"), "TelemetryReporting");
-      return c?.status === "False" ? c : undefined;
-    },
-    { what: "TelemetryReporting=False", timeoutMs: 30_000 },
-  );
-  t.is(stale.reason, "TelemetryStale");
-});
+test.serial(
+  "HyperNode: TelemetryReporting follows Core's telemetry freshness (invariant 3), reported with the node's own credential",
+  async (t) => {
+    const node = await get(t, "HyperNode", "edge");
+    const nodeId = nodeIdOf(node)!;
+    t.is(cond(node, "TelemetryReporting")?.reason, "NoTelemetry");
+    const { credential } = await secretData(t, "edge-credentials");
+    const report = () =>
+      t.context.core.call("POST", `/api/v1/nodes/${nodeId}/telemetry`, {
+        token: credential,
+        body: {
+          lightning: {
+            pubkey: `02${"ab".repeat(32)}`,
+            syncedToChain: true,
+            channels: [],
+            onchainBalanceSats: "0",
+            routingFeesSats: "0",
+          },
+        },
+      });
+    await report();
+    await waitFor(
+      async () => cond(await get(t, "HyperNode", "edge"), "TelemetryReporting")?.status === "True",
+      { what: "TelemetryReporting=True", timeoutMs: 30_000 },
+    );
+    // Core's clock an hour back: the next report is stamped an hour old.
+    t.context.core.clockOffsetMs = -3_600_000;
+    try {
+      await report();
+    } finally {
+      t.context.core.clockOffsetMs = 0;
+    }
+    const stale = await waitFor(
+      async () => {
+        const c = cond(await get(t, "HyperNode", "edge"), "TelemetryReporting");
+        return c?.status === "False" ? c : undefined;
+      },
+      { what: "TelemetryReporting=False", timeoutMs: 30_000 },
+    );
+    t.is(stale.reason, "TelemetryStale");
+  },
+);
+
+test.serial(
+  "HyperNode registration: an operator restarted after losing status and Secret meets Core's 409 node-exists, adopts error.nodeId (Secret kept) or rotates the credential (Secret gone)",
+  async (t) => {
+    const { admin } = t.context.cluster;
+    const nodeId = nodeIdOf(await get(t, "HyperNode", "edge"))!;
+    const first = await secretData(t, "edge-credentials");
+    const restartAfter = async (lose: () => Promise<void>) => {
+      await t.context.op.operator.stop();
+      await lose();
+      await admin.mergePatch("HyperNode", NS, "edge", { status: { nodeId: null } }, "status");
+      t.is(nodeIdOf(await get(t, "HyperNode", "edge")), undefined);
+      t.context.op.operator = await startTheOperator(t);
+      await waitFor(
+        async () =>
+          nodeIdOf(await get(t, "HyperNode", "edge")) === nodeId &&
+          (await secretData(t, "edge-credentials")).nodeId === nodeId,
+        { what: "status.nodeId and the Secret's nodeId back", timeoutMs: 60_000 },
+      );
+    };
+    // 1. The Secret keeps the credential but lost its node id: the id is adopted, nothing rotated.
+    await restartAfter(async () => {
+      await admin.mergePatch("Secret", NS, "edge-credentials", { data: { nodeId: null } });
+    });
+    t.is((await secretData(t, "edge-credentials")).credential, first.credential);
+    t.true(await credentialValid(t, nodeId, first.credential!), "the kept credential still works");
+    // 2. The Secret is gone: Core's credential is rotated and written to a new Secret.
+    await restartAfter(() => admin.delete("Secret", NS, "edge-credentials"));
+    const second = await secretData(t, "edge-credentials");
+    t.not(second.credential, first.credential);
+    t.true(await credentialValid(t, nodeId, second.credential!), "the rotated credential works");
+    t.false(await credentialValid(t, nodeId, first.credential!), "the lost credential no longer works");
+    const { nodes } = await t.context.core.call<{ nodes: CoreNodeJson[] }>("GET", "/api/v1/nodes");
+    t.deepEqual(
+      nodes.filter((n) => n.name === "hyperhash.edge").map((n) => n.nodeId),
+      [nodeId],
+      "still one Core node under the name",
+    );
+    t.is(cond(await get(t, "HyperNode", "edge"), "Registered")?.status, "True");
+  },
+);
 
 test.serial(
   "HyperNode: changing the spec (translator off) removes the children no longer needed",
@@ -329,78 +430,99 @@ test.serial(
   },
 );
 
-const windowHash = "7f".repeat(32);
+interface CoreWindowJson {
+  phase: string;
+  height: number;
+  S: string;
+  F: string;
+  P: string;
+  T: string;
+  N: string;
+  recipientCount: number | null;
+  paidSats: string;
+  pendingSats: string;
+  payoutDigest: string | null;
+  hold: boolean;
+}
+const pwStatus = async (t: { context: { cluster: TestCluster } }, name: string) =>
+  (await get(t, "PayoutWindow", name))?.status as
+    | { phase?: string; held?: boolean; totals?: Record<string, unknown>; [k: string]: unknown }
+    | undefined;
+
 test.serial(
-  "PayoutWindow (Core stand-in): a window settled by Core appears with Core's totals and digest; hold: true reaches Core",
+  "PayoutWindow (real Core, real btcd): a window fed through Core's pool outbox is mirrored Maturing, then Calculated with Core's totals and digest; spec.hold reaches Core both ways",
   async (t) => {
-    const base = {
-      blockHash: windowHash,
-      height: 205,
-      subsidySats: "5000000000",
-      feesSats: "12345",
-      poolFeeSats: "50000000",
-      treasurySats: "25000000",
-      nodeNetworkSats: "25000000",
-      recipientCount: 4,
-      paidSats: "0",
-      pendingSats: "4950012345",
-      payoutDigest: null,
-      hold: false,
-    };
-    t.context.core.windows.set(windowHash, { ...base, phase: "Maturing" });
-    const name = `window-205-${windowHash.slice(0, 12)}`;
-    await waitFor(
-      async () =>
-        ((await get(t, "PayoutWindow", name))?.status as { phase?: string } | undefined)?.phase ===
-        "Maturing",
-      { what: "the Maturing mirror", timeoutMs: 30_000 },
-    );
-    t.context.core.windows.set(windowHash, {
-      ...base,
-      phase: "Settled",
-      paidSats: "4950012345",
-      pendingSats: "0",
-      payoutDigest: "9a".repeat(32),
+    const { btcd, core, cluster } = t.context;
+    const [blockHash] = (await btcd.mine(1)) as [string];
+    const height = await btcd.rpc.getBlockCount();
+    core.publish({
+      blockHash,
+      height,
+      winner: "bcrt1qwinner",
+      shares: [
+        { destination: "bcrt1qwinner", nodeId: null, work: "3", count: 3 },
+        { destination: "bcrt1qother", nodeId: null, work: "1", count: 1 },
+      ],
     });
-    const settled = await waitFor(
-      async () => {
-        const w = await get(t, "PayoutWindow", name);
-        return (w?.status as { phase?: string } | undefined)?.phase === "Settled" ? w : undefined;
-      },
-      { what: "the Settled mirror", timeoutMs: 30_000 },
-    );
-    t.like(settled.status, {
-      height: 205,
-      paidSats: "4950012345",
-      pendingSats: "0",
-      totals: {
-        subsidySats: "5000000000",
-        feesSats: "12345",
-        poolFeeSats: "50000000",
-        treasurySats: "25000000",
-        nodeNetworkSats: "25000000",
-        recipientCount: 4,
-        payoutDigest: "9a".repeat(32),
-      },
+    const name = `window-${height}-${blockHash.slice(0, 12)}`;
+    await waitFor(async () => (await pwStatus(t, name))?.phase === "Maturing", {
+      what: "the Maturing mirror",
+      timeoutMs: 30_000,
     });
-    await t.context.cluster.admin.mergePatch("PayoutWindow", NS, name, { spec: { hold: true } });
-    await waitFor(() => t.context.core.windows.get(windowHash)?.hold === true, {
+    t.deepEqual((await get(t, "PayoutWindow", name))?.spec, { blockHash, hold: false });
+    // kubectl patch pw <name> --type=merge -p '{"spec":{"hold":true}}'
+    await cluster.admin.mergePatch("PayoutWindow", NS, name, { spec: { hold: true } });
+    await waitFor(async () => (await core.call<CoreWindowJson>("GET", `/api/v1/windows/${blockHash}`)).hold, {
       what: "Core to hold the window",
       timeoutMs: 30_000,
     });
-    await waitFor(
-      async () =>
-        ((await get(t, "PayoutWindow", name))?.status as { held?: boolean } | undefined)?.held === true,
-      { what: "status.held", timeoutMs: 30_000 },
+    await waitFor(async () => (await pwStatus(t, name))?.held === true, {
+      what: "status.held",
+      timeoutMs: 30_000,
+    });
+    await btcd.mine(CONFIRMATIONS - 1);
+    const status = await waitFor(
+      async () => {
+        const s = await pwStatus(t, name);
+        return s?.phase === "Calculated" ? s : undefined;
+      },
+      { what: "the Calculated mirror", timeoutMs: 60_000 },
     );
-    t.true(t.context.core.requests.includes(`PATCH /api/v1/windows/${windowHash}`));
+    const w = await core.call<CoreWindowJson>("GET", `/api/v1/windows/${blockHash}`);
+    const payouts = await core.call<{ payoutDigest: string }>("GET", `/api/v1/windows/${blockHash}/payouts`);
+    t.is(w.phase, "Calculated");
+    t.is(w.payoutDigest, payouts.payoutDigest as string | null);
+    t.like(status, {
+      height,
+      held: true,
+      paidSats: w.paidSats,
+      pendingSats: w.pendingSats,
+      totals: {
+        subsidySats: w.S,
+        feesSats: w.F,
+        poolFeeSats: w.P,
+        treasurySats: w.T,
+        nodeNetworkSats: w.N,
+        recipientCount: w.recipientCount,
+        payoutDigest: payouts.payoutDigest,
+      },
+    });
+    await cluster.admin.mergePatch("PayoutWindow", NS, name, { spec: { hold: false } });
+    await waitFor(
+      async () => !(await core.call<CoreWindowJson>("GET", `/api/v1/windows/${blockHash}`)).hold,
+      { what: "Core to release the window", timeoutMs: 30_000 },
+    );
+    await waitFor(async () => (await pwStatus(t, name))?.held === false, {
+      what: "status.held=false",
+      timeoutMs: 30_000,
+    });
   },
 );
 
 test.serial(
   "ops: /readyz is 200 once caches sync; /metrics has controller-runtime's reconcile and workqueue series",
   async (t) => {
-    const base = `http://127.0.0.1:${t.context.operator.ops.port}`;
+    const base = `http://127.0.0.1:${t.context.op.operator.ops.port}`;
     t.is((await fetch(`${base}/readyz`)).status, 200);
     const text = await (await fetch(`${base}/metrics`)).text();
     for (const series of [

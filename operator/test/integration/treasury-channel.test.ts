@@ -1,15 +1,19 @@
+import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Btcd, fundWallet, type Lnd, startBtcd, startLnd, waitFor } from "@hyperhash/devnet";
 import anyTest, { type TestFn } from "ava";
+import * as ln from "ln-service";
 import { API_VERSION } from "../../src/api/index.ts";
 import { httpCoreClient } from "../../src/core/core-client.ts";
 import { closeChannel } from "../../src/lightning/close-channel.ts";
+import { lndHandle } from "../../src/lightning/handle.ts";
+import { getPendingChannels } from "../../src/lightning/pending-channels.ts";
 import { type RunningOperator, startOperator } from "../../src/operator.ts";
 import type { KubeObject } from "../../src/runtime/kube.ts";
 import { operatorKubeconfig, startTestCluster, type TestCluster } from "../support/cluster.ts";
-import { type CoreStandIn, startCoreStandIn } from "../support/core-standin.ts";
+import { ADMIN_TOKEN, startTestCore, type TestCore } from "../support/core.ts";
 
 interface Ctx {
   dir: string;
@@ -17,7 +21,7 @@ interface Ctx {
   treasury: Lnd;
   node: Lnd;
   cluster: TestCluster;
-  core: CoreStandIn;
+  core: TestCore;
   operator: RunningOperator;
 }
 const test = anyTest as TestFn<Ctx>;
@@ -34,7 +38,7 @@ test.before(async (t) => {
   ]);
   Object.assign(t.context, { treasury, node, cluster });
   await fundWallet(btcd, treasury, 5_000_000n);
-  t.context.core = await startCoreStandIn();
+  t.context.core = await startTestCore(btcd.rpc);
   const { admin } = cluster;
   await admin.apply({
     apiVersion: "v1",
@@ -54,9 +58,12 @@ test.before(async (t) => {
   } as never);
   t.context.operator = await startOperator({
     kubeconfigPath: await operatorKubeconfig(cluster),
-    core: httpCoreClient({ baseUrl: t.context.core.url, adminToken: t.context.core.token }),
+    core: httpCoreClient({ baseUrl: t.context.core.url, adminToken: ADMIN_TOKEN }),
     treasurySecret: { namespace: NS, name: "treasury-lnd" },
     pollMs: 2_000,
+    maxOpenAttempts: 3,
+    opsHost: "127.0.0.1",
+    opsPort: 0,
     logLevel: "warn",
     controllers: ["hypernode", "lightningchannel"],
   });
@@ -64,7 +71,7 @@ test.before(async (t) => {
 
 test.after.always(async (t) => {
   await t.context.operator?.stop();
-  await t.context.core?.close();
+  await t.context.core?.stop();
   await t.context.cluster?.stop();
   await t.context.node?.stop();
   await t.context.treasury?.stop();
@@ -203,5 +210,124 @@ test.serial(
         timeoutMs: 60_000,
       },
     );
+  },
+);
+
+const treasuryConn = (t: { context: Ctx }) => ({
+  socket: t.context.treasury.grpcSocket,
+  certPem: t.context.treasury.certPem,
+  macaroonHex: t.context.treasury.macaroonHex,
+});
+
+function channelObject(name: string, peer: { pubkey: string; address: string }, capacitySats: number) {
+  return {
+    apiVersion: API_VERSION,
+    kind: "LightningChannel",
+    metadata: { name, namespace: NS },
+    spec: { nodeName: "node1", initiator: "treasury", peer, capacitySats, deletionPolicy: "Close" },
+  };
+}
+
+test.serial(
+  "LightningChannel safety: a channel lnd opened before the operator could record it (crash between openChannel and the status write) is found pending and adopted, never opened twice",
+  async (t) => {
+    const { cluster, treasury, node } = t.context;
+    const capacity = 300_000;
+    // What a crashed operator left behind: lnd opened the channel, status never said so.
+    const funding = await treasury.wallet.openChannel({
+      pubkey: node.pubkey,
+      capacitySats: BigInt(capacity),
+      socket: node.p2pSocket,
+    });
+    const outpoint = `${funding.fundingTxid}:${funding.fundingOutputIndex}`;
+    const pendingToNode = async () =>
+      (await getPendingChannels(treasuryConn(t))).filter((c) => c.isOpening && c.peerPubkey === node.pubkey);
+    t.deepEqual(
+      (await pendingToNode()).map((c) => `${c.fundingTxid}:${c.fundingOutputIndex}`),
+      [outpoint],
+    );
+    await cluster.admin.apply(
+      channelObject("adopt-1", { pubkey: node.pubkey, address: node.p2pSocket }, capacity) as KubeObject,
+    );
+    const adopted = await waitFor(
+      async () => {
+        const c = await cluster.admin.get("LightningChannel", NS, "adopt-1");
+        return c && phaseOf(c) === "Opening" ? c : undefined;
+      },
+      { what: "adopt-1 to be Opening", timeoutMs: 60_000 },
+    );
+    t.is((adopted.status as { fundingOutpoint: string }).fundingOutpoint, outpoint);
+    t.is(cond(adopted, "Ready")?.reason, "AdoptedExisting");
+    t.is((await pendingToNode()).length, 1, "no second channel was opened");
+    const active = await mineUntil(t, "adopt-1 to be Active", async () => {
+      const c = await cluster.admin.get("LightningChannel", NS, "adopt-1");
+      return c && phaseOf(c) === "Active" ? c : undefined;
+    });
+    const real = (await treasury.wallet.listChannels()).find(
+      (c) => `${c.fundingTxid}:${c.fundingOutputIndex}` === outpoint,
+    );
+    t.is((active.status as { channelId: string }).channelId, real?.id ?? "missing");
+    t.is(
+      (await treasury.wallet.listChannels()).filter((c) => c.capacitySats === BigInt(capacity)).length,
+      1,
+      "exactly one channel of that capacity exists",
+    );
+  },
+);
+
+test.serial(
+  "LightningChannel deletionPolicy: Close — deleting it closes the channel on the treasury's lnd, then the finalizer is removed",
+  async (t) => {
+    const { cluster, treasury } = t.context;
+    const before = await cluster.admin.get("LightningChannel", NS, "adopt-1");
+    const outpoint = (before!.status as { fundingOutpoint: string }).fundingOutpoint;
+    t.true(before!.metadata.finalizers?.includes("hyperhash.network/lightning-channel") ?? false);
+    await cluster.admin.delete("LightningChannel", NS, "adopt-1");
+    await waitFor(async () => (await cluster.admin.get("LightningChannel", NS, "adopt-1")) === undefined, {
+      what: "adopt-1 to be gone (finalizer removed)",
+      timeoutMs: 60_000,
+    });
+    t.false(
+      (await treasury.wallet.listChannels()).some(
+        (c) => `${c.fundingTxid}:${c.fundingOutputIndex}` === outpoint,
+      ),
+      "lnd no longer lists the channel as open",
+    );
+    // ln-service's getClosedChannels (not among the calls @hyperhash/lightning declares).
+    const getClosedChannels = (ln as unknown as Record<string, (a: object) => Promise<unknown>>)
+      .getClosedChannels!;
+    const closed = await mineUntil(t, "lnd to list the channel as cooperatively closed", async () => {
+      const { channels } = (await getClosedChannels({ lnd: lndHandle(treasuryConn(t)) })) as {
+        channels: Array<{ transaction_id: string; transaction_vout: number; is_cooperative_close: boolean }>;
+      };
+      return channels.find((c) => `${c.transaction_id}:${c.transaction_vout}` === outpoint);
+    });
+    t.true(closed.is_cooperative_close, "closed cooperatively");
+  },
+);
+
+test.serial(
+  "LightningChannel: after maxOpenAttempts failed opens (unreachable peer) it goes Failed with reason OpenFailed and stops retrying",
+  async (t) => {
+    const { cluster } = t.context;
+    const { publicKey } = generateKeyPairSync("ec", { namedCurve: "secp256k1" });
+    const der = publicKey.export({ type: "spki", format: "der" });
+    const uncompressed = der.subarray(der.length - 65);
+    const pubkey = (uncompressed[64]! % 2 === 0 ? "02" : "03") + uncompressed.subarray(1, 33).toString("hex");
+    await cluster.admin.apply(
+      channelObject("nowhere", { pubkey, address: "127.0.0.1:1" }, 100_000) as KubeObject,
+    );
+    const failed = await waitFor(
+      async () => {
+        const c = await cluster.admin.get("LightningChannel", NS, "nowhere");
+        return c && phaseOf(c) === "Failed" ? c : undefined;
+      },
+      { what: "LightningChannel nowhere to be Failed", timeoutMs: 60_000 },
+    );
+    t.is((failed.status as { openAttempts: number }).openAttempts, 3);
+    const ready = cond(failed, "Ready");
+    t.is(ready?.status, "False");
+    t.is(ready?.reason, "OpenFailed");
+    t.regex((ready as { message?: string } | undefined)?.message ?? "", /gave up after 3 failed opens/);
   },
 );

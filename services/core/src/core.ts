@@ -138,16 +138,18 @@ export async function startCore(input: CoreConfigInput, deps: CoreDeps): Promise
   const loop = (async () => {
     while (!abort.signal.aborted) {
       await tick();
+      // One listener per pause, removed when the pause ends by timeout: a listener left on
+      // the signal each pass would pile up for the life of the process.
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, config.pollIntervalMs);
-        abort.signal.addEventListener(
-          "abort",
-          () => {
-            clearTimeout(timer);
-            resolve();
-          },
-          { once: true },
-        );
+        const onAbort = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          abort.signal.removeEventListener("abort", onAbort);
+          resolve();
+        }, config.pollIntervalMs);
+        abort.signal.addEventListener("abort", onAbort, { once: true });
       });
     }
   })();

@@ -161,7 +161,7 @@ export async function startControlPlane(options: { dir: string }): Promise<Contr
         `--tls-private-key-file=${serving.keyPath}`,
         `--client-ca-file=${ca.certPath}`,
         "--endpoint-reconciler-type=none",
-        "--service-cluster-ip-range=10.0.0.0/24",
+        "--service-cluster-ip-range=10.0.0.0/16",
         "--authorization-mode=RBAC",
         "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
         `--service-account-key-file=${sa.publicKeyPath}`,

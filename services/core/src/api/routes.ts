@@ -54,8 +54,9 @@ export function coreRoutes(ctx: PaymentContext): RouteSpec[] {
     route({
       method: "get",
       path: "/api/v1/nodes/:nodeId",
+      // The treasury reads it for the node's Lightning pubkey (invoice destination check).
       summary: "One node with its latest telemetry",
-      access: ["admin", "node-self"],
+      access: ["admin", "treasury", "node-self"],
       params: api.nodeParams,
       success: { status: 200, schema: api.nodeResponse, description: "the node" },
       refusals: { 404: "unknown-node" },

@@ -393,7 +393,7 @@ test("Hold pauses paying; balances below the threshold wait and the window settl
   t.true(ledger.some((b) => b.recipientId === "miner:big" && b.balanceSats === "0"));
 });
 
-test("Node registry: credential shown once, verify for the pool, rotation, telemetry by the node itself", async (t) => {
+test("Node registry: credential shown once, verify for the pool, rotation, telemetry by the node itself, the treasury reads a node's pubkey", async (t) => {
   const { h } = await setup(t);
   const reg = await h.call("POST", "/api/v1/nodes", {
     token: ADMIN,
@@ -432,6 +432,11 @@ test("Node registry: credential shown once, verify for the pool, rotation, telem
   const self = await h.call("GET", `/api/v1/nodes/${reg.body.nodeId}`, { token: reg.body.credential });
   t.is(self.body.telemetry.lightning.onchainBalanceSats, "5");
   t.truthy(self.body.telemetry.reportedAt);
+  // The treasury reads a node for its Lightning pubkey (the invoice destination check).
+  const byTreasury = await h.call("GET", `/api/v1/nodes/${reg.body.nodeId}`, { token: TREASURY });
+  t.is(byTreasury.status, 200);
+  t.is(byTreasury.body.lightningPubkey, `02${"ab".repeat(32)}`);
+  t.is((await h.call("GET", `/api/v1/nodes/${reg.body.nodeId}`, { token: POOL })).status, 403);
   const rotated = await h.call("POST", `/api/v1/nodes/${reg.body.nodeId}/credential`, { token: ADMIN });
   t.not(rotated.body.credential, reg.body.credential);
   t.deepEqual((await verify(reg.body.credential)).body, { valid: false });
