@@ -24,7 +24,30 @@ const ava = spawn(join(root, "node_modules", ".bin", "ava"), [...patterns, ...ex
   cwd: root,
   env: { ...process.env, HH_PID_LEDGER: ledger, FORCE_COLOR: process.env.FORCE_COLOR ?? "0" },
   stdio: ["ignore", "pipe", "inherit"],
+  // Its own process group, so a deadline kill takes its workers too.
+  detached: true,
 });
+for (const sig of ["SIGINT", "SIGTERM"]) {
+  process.on(sig, () => {
+    try {
+      process.kill(-ava.pid, sig);
+    } catch {}
+  });
+}
+
+// A hung worker (a leaked timer or socket keeps it alive) must not hold CI until its own
+// limit: past the suite deadline ava is killed and the run fails, saying so.
+const deadlineMin = Number(process.env.HH_SUITE_TIMEOUT_MIN ?? 45);
+let timedOut = false;
+const deadline = setTimeout(() => {
+  timedOut = true;
+  console.error(
+    `\nsuite deadline: still running after ${deadlineMin} min; killing ava (a worker did not exit)`,
+  );
+  try {
+    process.kill(-ava.pid, "SIGKILL");
+  } catch {}
+}, deadlineMin * 60_000);
 
 let output = "";
 ava.stdout.on("data", (chunk) => {
@@ -42,6 +65,7 @@ function alive(pid) {
 }
 
 ava.on("exit", (code, signal) => {
+  clearTimeout(deadline);
   // ava's closing summary omits the passed count when something failed, so count the marks.
   const count = (re) => (output.match(re) ?? []).length;
   const passed = count(/^\s*✔/gm);
@@ -63,7 +87,8 @@ ava.on("exit", (code, signal) => {
     `\nteardown check: ${leftovers.length === 0 ? "no process started by the suite is still running" : `FAILED, still running (killed now):\n  ${leftovers.join("\n  ")}`}`,
   );
   if (leftovers.length) failed += 1;
-  const ok = code === 0 && leftovers.length === 0;
+  if (timedOut) failed += 1;
+  const ok = code === 0 && leftovers.length === 0 && !timedOut;
   if (!ok && failed === 0) failed = 1; // ava failed before counting (e.g. a crash); never report green
   console.log(`suite time: ${((Date.now() - started) / 1000).toFixed(1)}s`);
   console.log(`tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { subsidy } from "@hyperhash/bitcoin";
 import { type Devnet, fundWallet, startDevnet, waitFor } from "@hyperhash/devnet";
 import { type NodeAgent, startNodeAgent } from "@hyperhash/node-agent";
-import { startTreasury, type Treasury } from "@hyperhash/treasury";
+import { startTreasury } from "@hyperhash/treasury";
 import anyTest, { type TestFn } from "ava";
 import * as ln from "ln-service";
 import { httpCoreClient } from "../../src/core/core-client.ts";
@@ -23,7 +23,6 @@ interface Ctx {
   nodeId: string;
   cluster: TestCluster;
   operator: RunningOperator;
-  treasury?: Treasury;
 }
 const test = anyTest as TestFn<Ctx>;
 const NS = "hyperhash";
@@ -70,7 +69,6 @@ test.before(async (t) => {
 });
 
 test.after.always(async (t) => {
-  await t.context.treasury?.stop();
   await t.context.operator?.stop();
   await t.context.agent?.stop();
   await t.context.core?.stop();
@@ -149,7 +147,9 @@ test.serial(
       },
       { autoRun: false },
     );
-    t.context.treasury = treasury;
+    // ava clones the before-hook context for each test, so the after hook would never see
+    // a treasury stored on it: stop it with the test, or its timers keep the worker alive.
+    t.teardown(() => treasury.stop());
     for (let round = 0; round < 3; round++) {
       const report = await treasury.runRound();
       t.is(report.due, 0, `round ${round}: nothing is due from a held window`);
