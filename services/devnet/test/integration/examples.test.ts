@@ -84,7 +84,11 @@ test("every example object is accepted by kube-apiserver with server-side dry-ru
     const accepted = await createRaw(kc, object as PlainObject, { dryRun: true });
     t.is(accepted.metadata.name, object.metadata?.name ?? "", `${file}: ${object.kind}`);
   }
-  const stored = await objects.list("hyperhash.network/v1alpha1", "HyperNode", "hyperhash");
+  // A fresh CRD may answer 429 while its watch cache fills; poll rather than fail.
+  const stored = await waitFor(() => objects.list("hyperhash.network/v1alpha1", "HyperNode", "hyperhash"), {
+    what: "the HyperNode list",
+    timeoutMs: 30_000,
+  });
   t.is(stored.items.length, 0, "dry-run stored nothing");
 });
 

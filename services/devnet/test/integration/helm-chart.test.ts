@@ -246,7 +246,12 @@ test.serial(
     const asOperator = new KubeConfig();
     asOperator.loadFromFile(join(dir, "in-cluster.kubeconfig"));
     const api = KubernetesObjectApi.makeApiClient(asOperator);
-    const hypernodes = await api.list("hyperhash.network/v1alpha1", "HyperNode");
+    // A CRD installed moments ago may still answer 429 "storage is (re)initializing" while its
+    // watch cache fills: poll the list (waitFor reports the last error if it never succeeds).
+    const hypernodes = await waitFor(() => api.list("hyperhash.network/v1alpha1", "HyperNode"), {
+      what: "the HyperNode list past the CRD's cache initialisation",
+      timeoutMs: 30_000,
+    });
     t.deepEqual(hypernodes.items, []);
     t.truthy(await api.list("v1", "Secret", NS));
     await t.throwsAsync(api.list("v1", "Node"), { message: /forbidden|403/i }, "no rule grants nodes");
