@@ -9,7 +9,7 @@ import {
   type HyperhashNetworkOptions,
   startHyperhashNetwork,
 } from "@hyperhash/devnet/services";
-import { lnServiceHandle } from "@hyperhash/node-agent";
+import { lnServiceHandle } from "@hyperhash/lightning";
 import * as ln from "ln-service";
 import { z } from "zod";
 

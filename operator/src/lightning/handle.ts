@@ -1,12 +1,9 @@
 import { createHash } from "node:crypto";
-import * as ln from "ln-service";
+import { type LndConnection, lnServiceHandle } from "@hyperhash/lightning";
+import type * as ln from "ln-service";
 
 /** What the operator needs to reach one lnd over gRPC (from a Secret). */
-export interface LndConnection {
-  socket: string;
-  certPem: string;
-  macaroonHex: string;
-}
+export type { LndConnection };
 
 const handles = new Map<string, ln.AuthenticatedLnd>();
 
@@ -17,11 +14,7 @@ export function lndHandle(connection: LndConnection): ln.AuthenticatedLnd {
     .digest("hex");
   let lnd = handles.get(key);
   if (!lnd) {
-    lnd = ln.authenticatedLndGrpc({
-      cert: Buffer.from(connection.certPem).toString("base64"),
-      macaroon: connection.macaroonHex,
-      socket: connection.socket,
-    }).lnd;
+    lnd = lnServiceHandle(connection);
     handles.set(key, lnd);
   }
   return lnd;

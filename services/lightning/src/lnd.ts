@@ -36,8 +36,11 @@ function toSafeNumber(sats: bigint, what: string): number {
   return Number(sats);
 }
 
-/** Wraps one ln-service call so its array-shaped errors become LightningError. */
-async function call<T>(name: string, run: () => Promise<T>): Promise<T> {
+/**
+ * Wraps one ln-service call so its array-shaped errors (`[code, message, details]`) become
+ * LightningError. Shared by every adapter that calls ln-service directly.
+ */
+export async function lnCall<T>(name: string, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (err) {
@@ -48,34 +51,39 @@ async function call<T>(name: string, run: () => Promise<T>): Promise<T> {
   }
 }
 
-/** A LightningWallet on lnd through ln-service 58. One lnd call per method. */
-export function lndWallet(connection: LndConnection): LightningWallet {
-  const { lnd } = ln.authenticatedLndGrpc({
+/** An authenticated ln-service handle, for calls the LightningWallet interface does not make. */
+export function lnServiceHandle(connection: LndConnection): ln.AuthenticatedLnd {
+  return ln.authenticatedLndGrpc({
     cert: Buffer.from(connection.certPem).toString("base64"),
     macaroon: connection.macaroonHex,
     socket: connection.socket,
-  });
+  }).lnd;
+}
+
+/** A LightningWallet on lnd through ln-service 58. One lnd call per method. */
+export function lndWallet(connection: LndConnection): LightningWallet {
+  const lnd = lnServiceHandle(connection);
   return {
-    getInfo: () => call("getWalletInfo", async () => toWalletInfo(await ln.getWalletInfo({ lnd }))),
+    getInfo: () => lnCall("getWalletInfo", async () => toWalletInfo(await ln.getWalletInfo({ lnd }))),
     createAddress: () =>
-      call("createChainAddress", async () => {
+      lnCall("createChainAddress", async () => {
         const a = (await ln.createChainAddress({ lnd, format: "p2wpkh" })) as { address?: unknown };
         if (typeof a.address !== "string") throw new LightningError("createChainAddress", "no address");
         return a.address;
       }),
     getChainBalance: () =>
-      call("getChainBalance", async () => {
+      lnCall("getChainBalance", async () => {
         const a = (await ln.getChainBalance({ lnd })) as { chain_balance?: unknown };
         if (typeof a.chain_balance !== "number" || !Number.isSafeInteger(a.chain_balance))
           throw new LightningError("getChainBalance", "invalid balance");
         return BigInt(a.chain_balance);
       }),
     connectPeer: (pubkey, socket) =>
-      call("addPeer", async () => {
+      lnCall("addPeer", async () => {
         await ln.addPeer({ lnd, public_key: pubkey, socket, timeout: 10_000 });
       }),
     openChannel: ({ pubkey, capacitySats, pushSats, socket }) =>
-      call("openChannel", async () => {
+      lnCall("openChannel", async () => {
         const a = (await ln.openChannel({
           lnd,
           partner_public_key: pubkey,
@@ -87,9 +95,9 @@ export function lndWallet(connection: LndConnection): LightningWallet {
           throw new LightningError("openChannel", "no funding outpoint in answer");
         return { fundingTxid: a.transaction_id, fundingOutputIndex: a.transaction_vout };
       }),
-    listChannels: () => call("getChannels", async () => toChannels(await ln.getChannels({ lnd }))),
+    listChannels: () => lnCall("getChannels", async () => toChannels(await ln.getChannels({ lnd }))),
     isChannelRoutable: (channelId) =>
-      call("getChannel", async () => {
+      lnCall("getChannel", async () => {
         try {
           return toRoutable(await ln.getChannel({ lnd, id: channelId }));
         } catch (err) {
@@ -98,14 +106,14 @@ export function lndWallet(connection: LndConnection): LightningWallet {
         }
       }),
     getChannelBalance: () =>
-      call("getChannelBalance", async () => {
+      lnCall("getChannelBalance", async () => {
         const a = (await ln.getChannelBalance({ lnd })) as { channel_balance?: unknown };
         if (typeof a.channel_balance !== "number" || !Number.isSafeInteger(a.channel_balance))
           throw new LightningError("getChannelBalance", "invalid balance");
         return BigInt(a.channel_balance);
       }),
     createInvoice: ({ sats, description, expirySeconds }) =>
-      call("createInvoice", async () => {
+      lnCall("createInvoice", async () => {
         const expires =
           expirySeconds === undefined ? undefined : new Date(Date.now() + expirySeconds * 1000).toISOString();
         return toInvoice(
@@ -117,13 +125,13 @@ export function lndWallet(connection: LndConnection): LightningWallet {
           }),
         );
       }),
-    getInvoice: (id) => call("getInvoice", async () => toInvoice(await ln.getInvoice({ lnd, id }))),
+    getInvoice: (id) => lnCall("getInvoice", async () => toInvoice(await ln.getInvoice({ lnd, id }))),
     payInvoice: ({ request, maxFeeSats }) =>
-      call("pay", async () =>
+      lnCall("pay", async () =>
         toPayment(await ln.pay({ lnd, request, max_fee: toSafeNumber(maxFeeSats, "max fee") })),
       ),
     getPaymentStatus: (id) =>
-      call("getPayment", async () => {
+      lnCall("getPayment", async () => {
         try {
           return toPaymentStatus(await ln.getPayment({ lnd, id }));
         } catch (err) {

@@ -1,4 +1,4 @@
-import { LightningError, type LndConnection, lnServiceErrorMessage } from "@hyperhash/lightning";
+import { type LndConnection, lnCall, lnServiceHandle } from "@hyperhash/lightning";
 import * as ln from "ln-service";
 import { z } from "zod";
 
@@ -115,27 +115,6 @@ export interface LndReads {
   /** Routing fees this node earned over its whole forwarding history, in sats (floor). */
   getRoutingFeesSats(): Promise<bigint>;
   getInvoiceState(id: string): Promise<InvoiceState>;
-}
-
-/** Wraps one ln-service call so its array-shaped errors become LightningError. */
-export async function lnCall<T>(name: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (err) {
-    if (err instanceof LightningError) throw err;
-    const message = lnServiceErrorMessage(err) ?? (err instanceof Error ? err.message : String(err));
-    const details = Array.isArray(err) && err[2] ? `: ${JSON.stringify(err[2]).slice(0, 300)}` : "";
-    throw new LightningError(name, message + details);
-  }
-}
-
-/** An authenticated ln-service handle for calls the LightningWallet does not make. */
-export function lnServiceHandle(connection: LndConnection): ln.AuthenticatedLnd {
-  return ln.authenticatedLndGrpc({
-    cert: Buffer.from(connection.certPem).toString("base64"),
-    macaroon: connection.macaroonHex,
-    socket: connection.socket,
-  }).lnd;
 }
 
 /** LndReads over ln-service. */

@@ -1,5 +1,4 @@
-import type { LndConnection } from "@hyperhash/lightning";
-import { lnCall, lnServiceHandle } from "@hyperhash/node-agent";
+import { type LndConnection, lnCall, lnServiceHandle } from "@hyperhash/lightning";
 import * as ln from "ln-service";
 import { z } from "zod";
 

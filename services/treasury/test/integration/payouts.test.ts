@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { type ExitStatus, startProcess, waitFor } from "@hyperhash/devnet";
-import { lnServiceHandle, payoutDescription } from "@hyperhash/node-agent";
+import { lnServiceHandle } from "@hyperhash/lightning";
+import { payoutDescription } from "@hyperhash/node-agent";
 import test from "ava";
 import * as ln from "ln-service";
 import { FAULT_EXIT_CODE, parseAgents, startTreasury, type TreasuryConfig } from "../../src/index.ts";
