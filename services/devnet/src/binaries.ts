@@ -13,6 +13,11 @@ export type BinaryName =
   | "lncli"
   | "kube-apiserver"
   | "kube-controller-manager"
+  | "kube-scheduler"
+  | "kubelet"
+  | "kube-proxy"
+  | "kubectl"
+  | "coredns"
   | "helm"
   | "actionlint";
 
