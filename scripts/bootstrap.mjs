@@ -40,3 +40,35 @@ if (args.has("--stack")) {
     run("bash", [join(root, "services/devnet/stack/build.sh")], "stack build");
   }
 }
+
+// The devnet node (kubelet on containerd) needs Debian's container runtime, CNI plugins and
+// iptables. Installed when missing, as root (this machine kind's developers and CI are root).
+const nodePackages = [
+  ["/usr/bin/containerd", "containerd"],
+  ["/usr/sbin/runc", "runc"],
+  ["/usr/lib/cni/bridge", "containernetworking-plugins"],
+  ["/usr/sbin/iptables", "iptables"],
+  ["/usr/sbin/conntrack", "conntrack"],
+];
+if (args.has("--stack") || args.has("--node")) {
+  const missing = nodePackages.filter(([path]) => !existsSync(path)).map(([, pkg]) => pkg);
+  if (missing.length > 0) {
+    if (process.getuid?.() !== 0) {
+      console.error(
+        `[bootstrap] the devnet node needs Debian packages: ${missing.join(" ")}. Run as root, or: sudo apt-get install -y ${missing.join(" ")}`,
+      );
+      process.exit(2);
+    }
+    console.log(`[bootstrap] installing the node's Debian packages: ${missing.join(" ")}...`);
+    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+    const started = Date.now();
+    for (const argv of [["update", "-q"], ["install", "-y", "-q", "--no-install-recommends", ...missing]]) {
+      const r = spawnSync("apt-get", argv, { cwd: root, stdio: "inherit", env });
+      if (r.status !== 0) {
+        console.error(`[bootstrap] apt-get ${argv[0]} failed (exit ${r.status ?? r.signal}).`);
+        process.exit(r.status ?? 1);
+      }
+    }
+    console.log(`[bootstrap] node packages installed in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  }
+}

@@ -71,12 +71,26 @@ function tcpListening(port: number): Promise<boolean> {
   });
 }
 
+/** Options for startControlPlane. */
+export interface ControlPlaneOptions {
+  dir: string;
+  /**
+   * The address the API server binds and advertises. 127.0.0.1 (the default) for a control plane
+   * alone; the devnet node's bridge address when pods run (see cluster.ts), so pods reach the API
+   * server through the `kubernetes` Service, whose endpoint the lease reconciler then maintains.
+   */
+  address?: string;
+}
+
 /**
  * Starts a local Kubernetes control plane: etcd (no fsync: tests), kube-apiserver with RBAC and
  * client-certificate authentication, and kube-controller-manager (garbage collector, Deployment,
- * StatefulSet and other controllers). There is no kubelet or scheduler: Pods stay Pending.
+ * StatefulSet and other controllers). Alone it has no node: Pods stay Pending. `startCluster`
+ * adds the scheduler, a kubelet on containerd and the service path.
  */
-export async function startControlPlane(options: { dir: string }): Promise<ControlPlane> {
+export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
+  const address = options.address ?? "127.0.0.1";
+  const withNode = address !== "127.0.0.1";
   const dir = join(options.dir, "control-plane");
   mkdirSync(dir, { recursive: true });
   const [etcdClient, etcdPeer, apiPort, kcmPort] = [
@@ -90,11 +104,18 @@ export async function startControlPlane(options: { dir: string }): Promise<Contr
     name: "apiserver",
     commonName: "kube-apiserver",
     usage: "server",
-    ipAddresses: ["127.0.0.1", "10.0.0.1"],
+    ipAddresses: [...new Set(["127.0.0.1", "10.0.0.1", address])],
     dnsNames: ["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"],
   });
   const sa = createServiceAccountKeys(dir);
-  const server = `https://127.0.0.1:${apiPort}`;
+  // The API server's identity toward kubelets (logs, exec, port-forward).
+  const kubeletClient = ca.issue({
+    name: "apiserver-kubelet-client",
+    commonName: "kube-apiserver-kubelet-client",
+    organization: "system:masters",
+    usage: "client",
+  });
+  const server = `https://${address}:${apiPort}`;
   const kubeconfigFor = (user: string, groups: string[] = []) => {
     const safe = user.replace(/[^a-zA-Z0-9_.-]/g, "_");
     const client = ca.issue({
@@ -153,14 +174,23 @@ export async function startControlPlane(options: { dir: string }): Promise<Contr
       command: binaryPath("kube-apiserver"),
       args: [
         `--etcd-servers=http://127.0.0.1:${etcdClient}`,
-        "--bind-address=127.0.0.1",
-        "--advertise-address=127.0.0.1",
+        `--bind-address=${address}`,
+        `--advertise-address=${address}`,
         `--secure-port=${apiPort}`,
         `--cert-dir=${dir}`,
         `--tls-cert-file=${serving.certPath}`,
         `--tls-private-key-file=${serving.keyPath}`,
         `--client-ca-file=${ca.certPath}`,
-        "--endpoint-reconciler-type=none",
+        // With a node, pods reach the API server through the `kubernetes` Service.
+        `--endpoint-reconciler-type=${withNode ? "lease" : "none"}`,
+        ...(withNode
+          ? [
+              "--kubelet-preferred-address-types=InternalIP",
+              `--kubelet-client-certificate=${kubeletClient.certPath}`,
+              `--kubelet-client-key=${kubeletClient.keyPath}`,
+              `--kubelet-certificate-authority=${ca.certPath}`,
+            ]
+          : []),
         "--service-cluster-ip-range=10.0.0.0/16",
         "--authorization-mode=RBAC",
         "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
@@ -195,7 +225,8 @@ export async function startControlPlane(options: { dir: string }): Promise<Contr
         `--service-account-private-key-file=${sa.privateKeyPath}`,
         `--root-ca-file=${ca.certPath}`,
         "--use-service-account-credentials=true",
-        "--controllers=*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-route,-service",
+        // The node-lifecycle controller removes the not-ready taint once a kubelet reports Ready.
+        `--controllers=*,-nodeipam,${withNode ? "" : "-nodelifecycle,"}-cloud-node-lifecycle,-route,-service`,
         "--v=0",
       ],
       logPath: join(dir, "kube-controller-manager.log"),

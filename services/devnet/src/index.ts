@@ -9,3 +9,5 @@ export * from "./pki.ts";
 export * from "./ports.ts";
 export * from "./process.ts";
 export * from "./wait.ts";
+export * from "./cluster.ts";
+export * from "./host-network.ts";
