@@ -71,6 +71,8 @@ app.kubernetes.io/component: {{ .component }}
 {{- define "hyperhash.bitcoinRpcUrl" -}}
 {{- if .Values.bitcoin.rpcUrl }}
 {{- .Values.bitcoin.rpcUrl }}
+{{- else if .Values.btcd.enabled }}
+{{- printf "https://%s-btcd.%s.svc:%d" (include "hyperhash.fullname" .) .Release.Namespace (include "hyperhash.btcdRpcPort" . | int) }}
 {{- else if .Values.bitcoind.enabled }}
 {{- printf "http://%s-bitcoind.%s.svc:%d" (include "hyperhash.fullname" .) .Release.Namespace (include "hyperhash.bitcoindRpcPort" . | int) }}
 {{- else }}
@@ -84,7 +86,18 @@ app.kubernetes.io/component: {{ .component }}
 {{- get $ports .Values.network }}
 {{- end }}
 
-{{/* The Secret with the Bitcoin RPC username and password. */}}
+{{/* The RPC dialect: btcd when the chart runs btcd, else bitcoin.rpcDialect. */}}
+{{- define "hyperhash.bitcoinRpcDialect" -}}
+{{- if .Values.btcd.enabled }}btcd{{ else }}{{ .Values.bitcoin.rpcDialect }}{{ end }}
+{{- end }}
+
+{{/* btcd's default RPC port per network (regtest only here). */}}
+{{- define "hyperhash.btcdRpcPort" -}}
+{{- $ports := dict "regtest" 18334 "signet" 38332 "testnet4" 48334 }}
+{{- get $ports .Values.network }}
+{{- end }}
+
+{{/* The Secret with the Bitcoin RPC username and password (and ca.crt, for btcd's TLS RPC). */}}
 {{- define "hyperhash.bitcoinRpcSecret" -}}
 {{- default (printf "%s-bitcoind-rpc" (include "hyperhash.fullname" .)) .Values.bitcoin.rpcSecret }}
 {{- end }}

@@ -8,6 +8,7 @@ import { type ControlPlane, startControlPlane } from "./control-plane.ts";
 import { checkHostPrerequisites, killPodProcesses, NODE_NETWORK, prepareHost, restoreHost } from "./host-network.ts";
 import { freePort } from "./ports.ts";
 import { type ManagedProcess, startProcess } from "./process.ts";
+import { startVolumeProvisioner, storageClassManifest } from "./volumes.ts";
 import { waitFor } from "./wait.ts";
 
 const run = promisify(execFile);
@@ -15,7 +16,7 @@ const run = promisify(execFile);
 /** The devnet's node name (one node per machine). */
 export const NODE_NAME = "hh-devnet-node";
 /** The pause image every pod sandbox runs; built by images/build.ts, imported before the kubelet starts. */
-export const PAUSE_IMAGE = "docker.io/hyperhash/pause:0.1.0";
+export const PAUSE_IMAGE = "ghcr.io/hyperhash/pause:0.1.0";
 
 /** A Kubernetes that runs pods: the control plane plus one node on containerd. */
 export interface Cluster extends ControlPlane {
@@ -152,7 +153,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const host = prepareHost({ dir, containerdSocket: socket });
   const processes: ManagedProcess[] = [];
   let cp: ControlPlane | undefined;
+  let provisioner: { stop(): Promise<void> } | undefined;
   const stop = async () => {
+    await provisioner?.stop();
     const proxy = processes.find((p) => p.name === "kube-proxy");
     for (const p of [...processes].reverse()) {
       if (p.name === "containerd") continue;
@@ -350,6 +353,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       },
       { what: "the not-ready taint to go", timeoutMs: 60_000, intervalMs: 250, watch: processes },
     );
+    await kubectl(["apply", "-f", "-"], storageClassManifest);
+    provisioner = startVolumeProvisioner({
+      root: join(dir, "volumes"),
+      kubectl,
+      onError: (err) => console.error(`[cluster] volume provisioner: ${(err as Error).message}`),
+    });
     return {
       ...plane,
       processes: [...plane.processes, ...processes],

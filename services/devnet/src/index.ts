@@ -11,3 +11,5 @@ export * from "./process.ts";
 export * from "./wait.ts";
 export * from "./cluster.ts";
 export * from "./host-network.ts";
+export * from "./shared-cluster.ts";
+export * from "./volumes.ts";
