@@ -1,10 +1,10 @@
 # syntax=docker/dockerfile:1.7
-# template-provider image. Build from the repository root:
+# template-provider image, generated from images/spec.ts by images/generate.ts: do not edit. Build from the repository root:
 #   docker build -f images/template-provider.Dockerfile -t ghcr.io/hyperhash/template-provider:0.1.0 .
 # Stage 1 bundles services/template-provider/src/main.ts and its workspace libraries into one ESM file with esbuild
 # (TypeScript is stripped at build time: no tsx in the image). Stage 2 installs only the
-# production dependencies of @hyperhash/template-provider (npm ci --omit=dev), which keeps native and data-carrying
-# packages () out of the bundle. Stage 3 is the non-root runtime.
+# production dependencies of @hyperhash/template-provider (npm ci --omit=dev), the bundle keeps
+# no package external. Stage 3 is the non-root runtime.
 ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
@@ -14,7 +14,6 @@ RUN npm ci --ignore-scripts --no-audit --no-fund \
  && node_modules/.bin/esbuild services/template-provider/src/main.ts --bundle --platform=node --target=node20 \
       --format=esm --outfile=/out/main.mjs --sourcemap \
       --banner:js="import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" \
-
       --log-level=warning
 
 FROM ${NODE_IMAGE} AS deps

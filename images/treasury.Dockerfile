@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1.7
-# treasury image. Build from the repository root:
+# treasury image, generated from images/spec.ts by images/generate.ts: do not edit. Build from the repository root:
 #   docker build -f images/treasury.Dockerfile -t ghcr.io/hyperhash/treasury:0.1.0 .
 # Stage 1 bundles services/treasury/src/main.ts and its workspace libraries into one ESM file with esbuild
 # (TypeScript is stripped at build time: no tsx in the image). Stage 2 installs only the

@@ -6,7 +6,7 @@
 //   node scripts/run-tests.mjs --integration   only test/integration
 //   node scripts/run-tests.mjs -- <ava args>   extra ava arguments
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,6 +20,48 @@ const patterns = argv.includes("--integration")
 
 const ledger = mkdtempSync(join(tmpdir(), "hyperhash-pids-"));
 const started = Date.now();
+
+// The node's cgroups, bridge and iptables are machine-wide: one cluster serves the whole run
+// (services/devnet/src/shared-cluster.ts). Started here before ava, stopped after it, before
+// the teardown check, so its processes are in the ledger too.
+let cluster;
+const clusterState = join(ledger, "..", `hyperhash-cluster-${process.pid}.json`);
+if (!process.env.HH_CLUSTER_STATE && !argv.includes("--no-cluster")) {
+  console.log("[tests] starting the shared cluster (images, control plane, node)...");
+  cluster = spawn(
+    process.execPath,
+    ["--import=tsx", join(root, "services/devnet/src/cluster-cli.ts"), "--state", clusterState],
+    { cwd: root, env: { ...process.env, HH_PID_LEDGER: ledger }, stdio: ["ignore", "inherit", "inherit"] },
+  );
+  const clusterDeadline = Date.now() + 20 * 60_000;
+  let clusterExit;
+  cluster.on("exit", (code, signal) => {
+    clusterExit = code ?? signal;
+  });
+  while (!existsSync(clusterState)) {
+    if (clusterExit !== undefined || Date.now() > clusterDeadline) {
+      console.error(`[tests] the shared cluster did not come up (${clusterExit !== undefined ? `exit ${clusterExit}` : "deadline"})`);
+      try {
+        cluster.kill("SIGKILL");
+      } catch {}
+      console.log("tests: 0 passed, 1 failed");
+      process.exit(1);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  process.env.HH_CLUSTER_STATE = clusterState;
+}
+
+/** Stops the shared cluster (SIGTERM; it restores the host) and waits for it, with a deadline. */
+async function stopCluster() {
+  if (!cluster || cluster.exitCode !== null || cluster.signalCode !== null) return;
+  const exited = new Promise((r) => cluster.once("exit", r));
+  cluster.kill("SIGTERM");
+  const timer = setTimeout(() => cluster.kill("SIGKILL"), 90_000);
+  await exited;
+  clearTimeout(timer);
+}
+
 const ava = spawn(join(root, "node_modules", ".bin", "ava"), [...patterns, ...extra], {
   cwd: root,
   env: { ...process.env, HH_PID_LEDGER: ledger, FORCE_COLOR: process.env.FORCE_COLOR ?? "0" },
@@ -32,6 +74,7 @@ for (const sig of ["SIGINT", "SIGTERM"]) {
     try {
       process.kill(-ava.pid, sig);
     } catch {}
+    cluster?.kill("SIGTERM");
   });
 }
 
@@ -64,8 +107,9 @@ function alive(pid) {
   }
 }
 
-ava.on("exit", (code, signal) => {
+ava.on("exit", async (code, signal) => {
   clearTimeout(deadline);
+  await stopCluster();
   // ava's closing summary omits the passed count when something failed, so count the marks.
   const count = (re) => (output.match(re) ?? []).length;
   const passed = count(/^\s*✔/gm);

@@ -13,3 +13,4 @@ export * from "./cluster.ts";
 export * from "./host-network.ts";
 export * from "./shared-cluster.ts";
 export * from "./volumes.ts";
+export * from "./platform.ts";

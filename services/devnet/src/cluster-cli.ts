@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+// `npm run cluster`: the devnet's Kubernetes with a real node (see cluster.ts), with every image
+// of the platform built (or reused) and imported. Writes a state file that tests read through
+// HH_CLUSTER_STATE (shared-cluster.ts), then runs until SIGINT/SIGTERM and puts the host back.
+//   cluster-cli.ts [--state FILE] [--dir DIR] [--only pause,node,...] [--keep-dir]
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { startCluster } from "./cluster.ts";
+import { writeClusterState } from "./shared-cluster.ts";
+
+const { values } = parseArgs({
+  options: {
+    state: { type: "string" },
+    dir: { type: "string" },
+    "keep-dir": { type: "boolean", default: false },
+    /** Build only these images (comma-separated names); default all. */
+    only: { type: "string" },
+  },
+});
+
+const started = Date.now();
+const say = (line: string) => console.log(`[cluster +${((Date.now() - started) / 1000).toFixed(1)}s] ${line}`);
+
+const dir = values.dir ?? mkdtempSync(join(tmpdir(), "hh-cluster-"));
+mkdirSync(dir, { recursive: true });
+const statePath = values.state ?? join(dir, "cluster.json");
+
+const { buildImages } = await import("../../../images/build.ts");
+say("building images (unchanged ones are reused)...");
+// ghcr.io/hyperhash/...: the references the chart and the operator use by default.
+const only = values.only?.split(",").map((s) => s.trim());
+const built = await buildImages({ registry: "ghcr.io", ...(only ? { only } : {}), log: (line: string) => say(line) });
+say(`${built.length} images ready (${built.filter((b) => b.reused).length} reused)`);
+
+say("starting the control plane, containerd, kubelet, kube-proxy and CoreDNS...");
+const cluster = await startCluster({ dir, images: built.map((b) => b.archivePath) });
+writeClusterState(
+  statePath,
+  cluster,
+  dir,
+  built.map((b) => b.ref),
+);
+say(`node ${cluster.nodeName} Ready at ${cluster.nodeIp}; API server ${cluster.server}`);
+say(`kubeconfig ${cluster.kubeconfigPath}`);
+say(`state ${statePath} (export HH_CLUSTER_STATE=${statePath})`);
+
+let stopping = false;
+const stop = async (why: string) => {
+  if (stopping) return;
+  stopping = true;
+  say(`${why}: stopping the node and restoring the host...`);
+  await cluster.stop();
+  rmSync(statePath, { force: true });
+  if (!values["keep-dir"] && !values.dir) rmSync(dir, { recursive: true, force: true });
+  say("stopped");
+  process.exit(0);
+};
+process.on("SIGINT", () => void stop("SIGINT"));
+process.on("SIGTERM", () => void stop("SIGTERM"));
+// Stay up until signalled.
+setInterval(() => {}, 1 << 30);
