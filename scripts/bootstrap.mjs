@@ -62,7 +62,10 @@ if (args.has("--stack") || args.has("--node")) {
     console.log(`[bootstrap] installing the node's Debian packages: ${missing.join(" ")}...`);
     const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
     const started = Date.now();
-    for (const argv of [["update", "-q"], ["install", "-y", "-q", "--no-install-recommends", ...missing]]) {
+    for (const argv of [
+      ["update", "-q"],
+      ["install", "-y", "-q", "--no-install-recommends", ...missing],
+    ]) {
       const r = spawnSync("apt-get", argv, { cwd: root, stdio: "inherit", env });
       if (r.status !== 0) {
         console.error(`[bootstrap] apt-get ${argv[0]} failed (exit ${r.status ?? r.signal}).`);

@@ -40,7 +40,9 @@ if (!process.env.HH_CLUSTER_STATE && !argv.includes("--no-cluster")) {
   });
   while (!existsSync(clusterState)) {
     if (clusterExit !== undefined || Date.now() > clusterDeadline) {
-      console.error(`[tests] the shared cluster did not come up (${clusterExit !== undefined ? `exit ${clusterExit}` : "deadline"})`);
+      console.error(
+        `[tests] the shared cluster did not come up (${clusterExit !== undefined ? `exit ${clusterExit}` : "deadline"})`,
+      );
       try {
         cluster.kill("SIGKILL");
       } catch {}

@@ -21,7 +21,8 @@ const { values } = parseArgs({
 });
 
 const started = Date.now();
-const say = (line: string) => console.log(`[cluster +${((Date.now() - started) / 1000).toFixed(1)}s] ${line}`);
+const say = (line: string) =>
+  console.log(`[cluster +${((Date.now() - started) / 1000).toFixed(1)}s] ${line}`);
 
 const dir = values.dir ?? mkdtempSync(join(tmpdir(), "hh-cluster-"));
 mkdirSync(dir, { recursive: true });
@@ -31,7 +32,11 @@ const { buildImages } = await import("../../../images/build.ts");
 say("building images (unchanged ones are reused)...");
 // ghcr.io/hyperhash/...: the references the chart and the operator use by default.
 const only = values.only?.split(",").map((s) => s.trim());
-const built = await buildImages({ registry: "ghcr.io", ...(only ? { only } : {}), log: (line: string) => say(line) });
+const built = await buildImages({
+  registry: "ghcr.io",
+  ...(only ? { only } : {}),
+  log: (line: string) => say(line),
+});
 say(`${built.length} images ready (${built.filter((b) => b.reused).length} reused)`);
 
 say("starting the control plane, containerd, kubelet, kube-proxy and CoreDNS...");

@@ -5,7 +5,13 @@ import { promisify } from "node:util";
 import { stringify } from "yaml";
 import { binaryPath } from "./binaries.ts";
 import { type ControlPlane, startControlPlane } from "./control-plane.ts";
-import { checkHostPrerequisites, killPodProcesses, NODE_NETWORK, prepareHost, restoreHost } from "./host-network.ts";
+import {
+  checkHostPrerequisites,
+  killPodProcesses,
+  NODE_NETWORK,
+  prepareHost,
+  restoreHost,
+} from "./host-network.ts";
 import { freePort } from "./ports.ts";
 import { type ManagedProcess, startProcess } from "./process.ts";
 import { startVolumeProvisioner, storageClassManifest } from "./volumes.ts";
@@ -201,7 +207,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     await importImages(options.images);
     const listed = (await ctr(["images", "ls", "-q"])).stdout;
     if (!listed.split("\n").includes(PAUSE_IMAGE)) {
-      throw new Error(`the pause image ${PAUSE_IMAGE} is not among the imported images (build it: npx tsx images/build.ts)`);
+      throw new Error(
+        `the pause image ${PAUSE_IMAGE} is not among the imported images (build it: npx tsx images/build.ts)`,
+      );
     }
 
     const schedPort = await freePort();

@@ -225,7 +225,8 @@ function removeKubeChains(): void {
     }
     for (const rule of rules) {
       const m = /^-A (\S+) (.*-j KUBE-\S+.*)$/.exec(rule);
-      if (m?.[1] && !m[1].startsWith("KUBE-")) trySh("iptables", ["-t", table, "-D", m[1], ...m[2]!.split(" ")]);
+      if (m?.[1] && !m[1].startsWith("KUBE-"))
+        trySh("iptables", ["-t", table, "-D", m[1], ...m[2]!.split(" ")]);
     }
     const chains = rules.map((r) => /^-N (KUBE-\S+)$/.exec(r)?.[1]).filter((c): c is string => !!c);
     for (const c of chains) trySh("iptables", ["-t", table, "-F", c]);

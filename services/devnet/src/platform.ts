@@ -11,7 +11,14 @@ import { waitFor } from "./wait.ts";
 const run = promisify(execFile);
 
 /** The chart, and the profiles the devnet installs it with. */
-export const chartDir = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "charts", "hyperhash");
+export const chartDir = join(
+  dirname(fileURLToPath(import.meta.url)),
+  "..",
+  "..",
+  "..",
+  "charts",
+  "hyperhash",
+);
 export const devnetValues = [join(chartDir, "values-regtest.yaml"), join(chartDir, "values-devnet.yaml")];
 
 /** Where the platform was installed, and how to reach its parts. */
@@ -170,7 +177,10 @@ export async function installPlatform(options: PlatformOptions): Promise<Platfor
 
   const info = await waitFor(
     async () => {
-      const out = JSON.parse(await treasuryLncli(["getinfo"])) as { synced_to_chain?: boolean; identity_pubkey?: string };
+      const out = JSON.parse(await treasuryLncli(["getinfo"])) as {
+        synced_to_chain?: boolean;
+        identity_pubkey?: string;
+      };
       return out.synced_to_chain ? out : undefined;
     },
     { what: "the treasury lnd to sync to btcd", timeoutMs: 180_000, intervalMs: 1000 },
@@ -200,7 +210,16 @@ export async function installPlatform(options: PlatformOptions): Promise<Platfor
   // `helm upgrade` rolls the pool onto it. btcd keeps its placeholder --miningaddr: on regtest
   // btcd deletes its chain when it restarts, so it is never rolled.
   const address = (JSON.parse(await treasuryLncli(["newaddress", "p2wkh"])) as { address: string }).address;
-  await helm(["upgrade", release, chartDir, "-n", ns, "--reuse-values", "--set", `pool.treasuryAddress=${address}`]);
+  await helm([
+    "upgrade",
+    release,
+    chartDir,
+    "-n",
+    ns,
+    "--reuse-values",
+    "--set",
+    `pool.treasuryAddress=${address}`,
+  ]);
   log(`helm upgrade: the pool pays the treasury wallet ${address}`);
 
   for (const kind of ["deployment", "statefulset"]) {

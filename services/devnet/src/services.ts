@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { createWriteStream, type WriteStream, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { difficultyToTarget } from "@hyperhash/bitcoin";
+import { credentialResponse, ledgerResponse, windowSummary } from "@hyperhash/contracts";
 import { type RunningCore, startCore } from "@hyperhash/core";
 import { type NodeAgent, startNodeAgent } from "@hyperhash/node-agent";
 import { type RunningPool, type Sv2Miner, startPool, startSv2Miner } from "@hyperhash/pool";
@@ -103,11 +104,8 @@ const poolBlocksSchema = z.object({
 });
 /** A block in the pool's share log. */
 export type PoolBlock = z.infer<typeof poolBlocksSchema>["blocks"][number];
-const windowsSchema = z.object({ windows: z.array(z.object({ phase: z.string(), blockHash: z.string() })) });
-const ledgerSchema = z.object({
-  balances: z.array(z.object({ recipientId: z.string(), paidSats: z.string() })),
-});
-const nodeCreatedSchema = z.object({ nodeId: z.string(), credential: z.string() });
+// Core's answers are parsed with Core's own response schemas (`@hyperhash/contracts`).
+const windowsSchema = z.object({ windows: z.array(windowSummary) });
 
 const REGTEST_SIGNER_NETWORK = { bech32: "bcrt", pubKeyHash: 0x6f, scriptHash: 0xc4, wif: 0xef };
 /** A fresh regtest P2WPKH address whose key is thrown away: a miner's payout address. */
@@ -212,7 +210,7 @@ export async function startHyperhashNetwork(
     say(`registering ${devnet.nodes.length} node(s) at Core...`);
     const registered: Array<{ nodeId: string; credential: string; lnd: Lnd }> = [];
     for (const lnd of devnet.nodes) {
-      const issued = nodeCreatedSchema.parse(
+      const issued = credentialResponse.parse(
         await admin("POST", "/api/v1/nodes", {
           name: lnd.alias,
           visibility: "public",
@@ -319,7 +317,6 @@ export async function startHyperhashNetwork(
         concurrency: 4,
         opsHost: "127.0.0.1",
         opsPort: 0,
-        fault: {},
         logLevel: level,
       },
       { logger: logger("hh-treasury") },
@@ -360,7 +357,7 @@ export async function startHyperhashNetwork(
       const { windows } = windowsSchema.parse(await admin("GET", "/api/v1/windows?limit=1000"));
       const windowsByPhase: Record<string, number> = {};
       for (const w of windows) windowsByPhase[w.phase] = (windowsByPhase[w.phase] ?? 0) + 1;
-      const { balances } = ledgerSchema.parse(await admin("GET", "/api/v1/ledger"));
+      const { balances } = ledgerResponse.parse(await admin("GET", "/api/v1/ledger"));
       const satsPaid = balances.reduce((sum, b) => sum + BigInt(b.paidSats), 0n);
       return { blocksFound: (await poolBlocks()).length, windowsByPhase, satsPaid };
     };

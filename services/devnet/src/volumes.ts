@@ -26,7 +26,10 @@ const claimList = z.object({
         storageClassName: z.string().nullish(),
         volumeName: z.string().nullish(),
         accessModes: z.array(z.string()).default(["ReadWriteOnce"]),
-        resources: z.object({ requests: z.object({ storage: z.string() }).partial() }).partial().default({}),
+        resources: z
+          .object({ requests: z.object({ storage: z.string() }).partial() })
+          .partial()
+          .default({}),
       }),
       status: z.object({ phase: z.string().optional() }).default({}),
     }),
@@ -46,12 +49,18 @@ const volumeList = z.object({
 /** A claim waiting for a volume of the devnet's class: pure, so it is tested without a cluster. */
 export function claimsToProvision(claims: z.infer<typeof claimList>): z.infer<typeof claimList>["items"] {
   return claims.items.filter(
-    (c) => (c.spec.storageClassName ?? STORAGE_CLASS) === STORAGE_CLASS && !c.spec.volumeName && c.status.phase === "Pending",
+    (c) =>
+      (c.spec.storageClassName ?? STORAGE_CLASS) === STORAGE_CLASS &&
+      !c.spec.volumeName &&
+      c.status.phase === "Pending",
   );
 }
 
 /** The PersistentVolume for one claim: a hostPath directory under `root`, pre-bound to it. */
-export function volumeFor(claim: z.infer<typeof claimList>["items"][number], root: string): Record<string, unknown> {
+export function volumeFor(
+  claim: z.infer<typeof claimList>["items"][number],
+  root: string,
+): Record<string, unknown> {
   const name = `pv-${claim.metadata.uid}`;
   return {
     apiVersion: "v1",
@@ -92,7 +101,7 @@ export function startVolumeProvisioner(options: {
     const claims = claimList.parse(JSON.parse(await options.kubectl(["get", "pvc", "-A", "-o", "json"])));
     for (const claim of claimsToProvision(claims)) {
       const pv = volumeFor(claim, options.root);
-      const path = ((pv.spec as { hostPath: { path: string } }).hostPath).path;
+      const path = (pv.spec as { hostPath: { path: string } }).hostPath.path;
       mkdirSync(path, { recursive: true });
       chmodSync(path, 0o777);
       await options.kubectl(["apply", "-f", "-"], JSON.stringify(pv));
@@ -102,7 +111,8 @@ export function startVolumeProvisioner(options: {
       if (v.metadata.annotations?.["pv.kubernetes.io/provisioned-by"] !== PROVISIONER) continue;
       if (v.status.phase !== "Released" && v.status.phase !== "Failed") continue;
       await options.kubectl(["delete", "pv", v.metadata.name, "--wait=false"]);
-      if (v.spec.hostPath?.path.startsWith(options.root)) rmSync(v.spec.hostPath.path, { recursive: true, force: true });
+      if (v.spec.hostPath?.path.startsWith(options.root))
+        rmSync(v.spec.hostPath.path, { recursive: true, force: true });
     }
   };
   const timer = setInterval(() => {

@@ -5,8 +5,14 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import {
+  installPlatform,
+  type Platform,
+  type SharedCluster,
+  sharedCluster,
+  waitFor,
+} from "@hyperhash/devnet";
 import test from "ava";
-import { installPlatform, type Platform, type SharedCluster, sharedCluster, waitFor } from "@hyperhash/devnet";
 
 let cluster: SharedCluster;
 let platform: Platform;
@@ -17,7 +23,12 @@ const ns = `chart-${process.pid}`;
 test.before(async () => {
   cluster = sharedCluster();
   workDir = mkdtempSync(join(tmpdir(), "hh-chart-node-"));
-  platform = await installPlatform({ kubeconfigPath: cluster.kubeconfigPath, namespace: ns, release, workDir });
+  platform = await installPlatform({
+    kubeconfigPath: cluster.kubeconfigPath,
+    namespace: ns,
+    release,
+    workDir,
+  });
 });
 
 test.after.always(async () => {
@@ -26,34 +37,58 @@ test.after.always(async () => {
 });
 
 const podsOf = async () =>
-  JSON.parse(await cluster.kubectl(["-n", ns, "get", "pods", "-l", `app.kubernetes.io/instance=${release}`, "-o", "json"]))
-    .items as Array<{
+  JSON.parse(
+    await cluster.kubectl([
+      "-n",
+      ns,
+      "get",
+      "pods",
+      "-l",
+      `app.kubernetes.io/instance=${release}`,
+      "-o",
+      "json",
+    ]),
+  ).items as Array<{
     metadata: { name: string; labels: Record<string, string> };
     spec: { containers: Array<{ env?: Array<{ name: string; value?: string }> }> };
     status: { podIP: string; phase: string; conditions?: Array<{ type: string; status: string }> };
   }>;
 
-test.serial("helm install: every workload of the regtest profile is Running and Ready on the node", async (t) => {
-  const pods = await podsOf();
-  const components = new Set(pods.map((p) => p.metadata.labels["app.kubernetes.io/component"]));
-  for (const c of ["btcd", "core", "operator", "pool", "template-provider", "treasury", "treasury-lnd"]) {
-    t.true(components.has(c), `a ${c} pod runs`);
-  }
-  for (const p of pods) {
-    t.is(p.status.phase, "Running", p.metadata.name);
-    t.is(p.status.conditions?.find((c) => c.type === "Ready")?.status, "True", `${p.metadata.name} Ready`);
-  }
-  const tp = JSON.parse(
-    await cluster.kubectl(["-n", ns, "get", "deployment", `${platform.prefix}-template-provider`, "-o", "json"]),
-  );
-  t.is(tp.status.availableReplicas, 2, "two hh-tp replicas behind one Service");
-});
+test.serial(
+  "helm install: every workload of the regtest profile is Running and Ready on the node",
+  async (t) => {
+    const pods = await podsOf();
+    const components = new Set(pods.map((p) => p.metadata.labels["app.kubernetes.io/component"]));
+    for (const c of ["btcd", "core", "operator", "pool", "template-provider", "treasury", "treasury-lnd"]) {
+      t.true(components.has(c), `a ${c} pod runs`);
+    }
+    for (const p of pods) {
+      t.is(p.status.phase, "Running", p.metadata.name);
+      t.is(p.status.conditions?.find((c) => c.type === "Ready")?.status, "True", `${p.metadata.name} Ready`);
+    }
+    const tp = JSON.parse(
+      await cluster.kubectl([
+        "-n",
+        ns,
+        "get",
+        "deployment",
+        `${platform.prefix}-template-provider`,
+        "-o",
+        "json",
+      ]),
+    );
+    t.is(tp.status.availableReplicas, 2, "two hh-tp replicas behind one Service");
+  },
+);
 
 test.serial("the pool is ready: it holds a template from hh-tp through the Service address", async (t) => {
   const pool = (await podsOf()).find((p) => p.metadata.labels["app.kubernetes.io/component"] === "pool");
   t.truthy(pool);
   const env = pool!.spec.containers[0]!.env ?? [];
-  t.is(env.find((e) => e.name === "HH_POOL_TP_HOST")?.value, `${platform.prefix}-template-provider.${ns}.svc`);
+  t.is(
+    env.find((e) => e.name === "HH_POOL_TP_HOST")?.value,
+    `${platform.prefix}-template-provider.${ns}.svc`,
+  );
   const res = await fetch(`http://${pool!.status.podIP}:9090/readyz`, { signal: AbortSignal.timeout(5000) });
   t.is(res.status, 200, await res.text());
   const metrics = await (await fetch(`http://${pool!.status.podIP}:9090/metrics`)).text();
@@ -61,11 +96,15 @@ test.serial("the pool is ready: it holds a template from hh-tp through the Servi
 });
 
 test.serial("helm upgrade rolled the pool onto the treasury lnd's wallet", async (t) => {
-  const history = JSON.parse(await platform.helm(["history", release, "-n", ns, "-o", "json"])) as Array<{ revision: number; status: string }>;
+  const history = JSON.parse(await platform.helm(["history", release, "-n", ns, "-o", "json"])) as Array<{
+    revision: number;
+    status: string;
+  }>;
   t.is(history.at(-1)?.revision, 2);
   t.is(history.at(-1)?.status, "deployed");
   const pool = (await podsOf()).find((p) => p.metadata.labels["app.kubernetes.io/component"] === "pool");
-  const address = pool!.spec.containers[0]!.env?.find((e) => e.name === "HH_POOL_TREASURY_ADDRESS")?.value ?? "";
+  const address =
+    pool!.spec.containers[0]!.env?.find((e) => e.name === "HH_POOL_TREASURY_ADDRESS")?.value ?? "";
   t.regex(address, /^bcrt1q/);
   t.not(address, "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080", "no longer the profile's placeholder");
 });
@@ -92,7 +131,10 @@ test.serial("helm uninstall leaves only the Secrets made outside the chart", asy
     timeoutMs: 180_000,
     intervalMs: 500,
   });
-  const secrets = (await cluster.kubectl(["-n", ns, "get", "secrets", "-o", "name"])).split("\n").filter(Boolean).sort();
+  const secrets = (await cluster.kubectl(["-n", ns, "get", "secrets", "-o", "name"]))
+    .split("\n")
+    .filter(Boolean)
+    .sort();
   t.deepEqual(secrets, [
     `secret/${platform.prefix}-treasury-lnd`,
     "secret/hyperhash-pool-authority",

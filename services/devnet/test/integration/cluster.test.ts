@@ -4,8 +4,8 @@
 // enforced. Runs on the suite's shared cluster (scripts/run-tests.mjs starts it).
 import { execFileSync } from "node:child_process";
 import { get } from "node:http";
-import test from "ava";
 import { NODE_NETWORK, type SharedCluster, sharedCluster, waitFor } from "@hyperhash/devnet";
+import test from "ava";
 
 let cluster: SharedCluster;
 const ns = `node-test-${process.pid}`;
@@ -47,7 +47,9 @@ test.serial("the node is Ready, runs kubelet v1.34.4 and owns its addresses", as
   t.is(node.status.nodeInfo.kubeletVersion, "v1.34.4");
   t.is(node.status.conditions.find((c: { type: string }) => c.type === "Ready").status, "True");
   t.deepEqual(
-    node.status.addresses.filter((a: { type: string }) => a.type === "InternalIP").map((a: { address: string }) => a.address),
+    node.status.addresses
+      .filter((a: { type: string }) => a.type === "InternalIP")
+      .map((a: { address: string }) => a.address),
     [NODE_NETWORK.nodeIp],
   );
   t.falsy((node.spec.taints ?? []).find((x: { key: string }) => x.key.includes("not-ready")));
@@ -56,76 +58,96 @@ test.serial("the node is Ready, runs kubelet v1.34.4 and owns its addresses", as
   t.true(rules.includes(`-A ${NODE_NETWORK.forwardChain} -s ${NODE_NETWORK.podCidr} -j DROP`));
 });
 
-test.serial("a 2-replica Deployment rolls out; its Service answers from the host and by DNS name from a pod", async (t) => {
-  const manifest = {
-    apiVersion: "v1",
-    kind: "List",
-    items: [
-      {
-        apiVersion: "apps/v1",
-        kind: "Deployment",
-        metadata: { name: "echo", namespace: ns },
-        spec: {
-          replicas: 2,
-          selector: { matchLabels: { app: "echo" } },
-          template: {
-            metadata: { labels: { app: "echo" } },
-            spec: {
-              containers: [
-                {
-                  name: "echo",
-                  image: nodeImage(),
-                  imagePullPolicy: "Never",
-                  command: ["node", "-e", server],
-                  env: [{ name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }],
-                  ports: [{ containerPort: 8080 }],
-                  readinessProbe: { httpGet: { path: "/", port: 8080 }, periodSeconds: 1 },
-                  securityContext: { runAsUser: 10001, runAsNonRoot: true, allowPrivilegeEscalation: false },
-                },
-              ],
+test.serial(
+  "a 2-replica Deployment rolls out; its Service answers from the host and by DNS name from a pod",
+  async (t) => {
+    const manifest = {
+      apiVersion: "v1",
+      kind: "List",
+      items: [
+        {
+          apiVersion: "apps/v1",
+          kind: "Deployment",
+          metadata: { name: "echo", namespace: ns },
+          spec: {
+            replicas: 2,
+            selector: { matchLabels: { app: "echo" } },
+            template: {
+              metadata: { labels: { app: "echo" } },
+              spec: {
+                containers: [
+                  {
+                    name: "echo",
+                    image: nodeImage(),
+                    imagePullPolicy: "Never",
+                    command: ["node", "-e", server],
+                    env: [{ name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }],
+                    ports: [{ containerPort: 8080 }],
+                    readinessProbe: { httpGet: { path: "/", port: 8080 }, periodSeconds: 1 },
+                    securityContext: {
+                      runAsUser: 10001,
+                      runAsNonRoot: true,
+                      allowPrivilegeEscalation: false,
+                    },
+                  },
+                ],
+              },
             },
           },
         },
-      },
-      {
-        apiVersion: "v1",
-        kind: "Service",
-        metadata: { name: "echo", namespace: ns },
-        spec: { selector: { app: "echo" }, ports: [{ port: 80, targetPort: 8080 }] },
-      },
-    ],
-  };
-  await cluster.kubectl(["apply", "-f", "-"], JSON.stringify(manifest));
-  await cluster.kubectl(["-n", ns, "rollout", "status", "deployment/echo", "--timeout=120s"]);
-  const clusterIp = (await cluster.kubectl(["-n", ns, "get", "svc", "echo", "-o", "jsonpath={.spec.clusterIP}"])).trim();
-  t.true(clusterIp.startsWith("10.0."), clusterIp);
+        {
+          apiVersion: "v1",
+          kind: "Service",
+          metadata: { name: "echo", namespace: ns },
+          spec: { selector: { app: "echo" }, ports: [{ port: 80, targetPort: 8080 }] },
+        },
+      ],
+    };
+    await cluster.kubectl(["apply", "-f", "-"], JSON.stringify(manifest));
+    await cluster.kubectl(["-n", ns, "rollout", "status", "deployment/echo", "--timeout=120s"]);
+    const clusterIp = (
+      await cluster.kubectl(["-n", ns, "get", "svc", "echo", "-o", "jsonpath={.spec.clusterIP}"])
+    ).trim();
+    t.true(clusterIp.startsWith("10.0."), clusterIp);
 
-  // From the host, through kube-proxy: both replicas answer behind the one address.
-  const seen = new Set<string>();
-  await waitFor(
-    async () => {
-      seen.add(await getOnce(`http://${clusterIp}/`));
-      return seen.size === 2;
-    },
-    { what: "both replicas to answer behind the ClusterIP", timeoutMs: 60_000, intervalMs: 50 },
-  );
-  t.is(seen.size, 2);
+    // From the host, through kube-proxy: both replicas answer behind the one address.
+    const seen = new Set<string>();
+    await waitFor(
+      async () => {
+        seen.add(await getOnce(`http://${clusterIp}/`));
+        return seen.size === 2;
+      },
+      { what: "both replicas to answer behind the ClusterIP", timeoutMs: 60_000, intervalMs: 50 },
+    );
+    t.is(seen.size, 2);
 
-  // From a pod, by the Service's DNS name (CoreDNS) — and logs and exec work.
-  const pod = (await cluster.kubectl(["-n", ns, "get", "pods", "-l", "app=echo", "-o", "jsonpath={.items[0].metadata.name}"])).trim();
-  const answer = await cluster.kubectl([
-    "-n",
-    ns,
-    "exec",
-    pod,
-    "--",
-    "node",
-    "-e",
-    `fetch("http://echo.${ns}.svc.cluster.local/").then(r => r.text()).then(console.log)`,
-  ]);
-  t.true(answer.trim().startsWith("echo-"), answer);
-  t.is(await cluster.kubectl(["-n", ns, "logs", pod]), "");
-});
+    // From a pod, by the Service's DNS name (CoreDNS) — and logs and exec work.
+    const pod = (
+      await cluster.kubectl([
+        "-n",
+        ns,
+        "get",
+        "pods",
+        "-l",
+        "app=echo",
+        "-o",
+        "jsonpath={.items[0].metadata.name}",
+      ])
+    ).trim();
+    const answer = await cluster.kubectl([
+      "-n",
+      ns,
+      "exec",
+      pod,
+      "--",
+      "node",
+      "-e",
+      `fetch("http://echo.${ns}.svc.cluster.local/").then(r => r.text()).then(console.log)`,
+    ]);
+    t.true(answer.trim().startsWith("echo-"), answer);
+    t.is(await cluster.kubectl(["-n", ns, "logs", pod]), "");
+  },
+);
 
 test.serial("a StatefulSet's claim is provisioned and keeps its data across a pod deletion", async (t) => {
   const sts = {
@@ -167,12 +189,19 @@ test.serial("a StatefulSet's claim is provisioned and keeps its data across a po
   await cluster.kubectl(["apply", "-f", "-"], JSON.stringify(sts));
   await cluster.kubectl(["-n", ns, "rollout", "status", "statefulset/store", "--timeout=120s"]);
   const logsOf = () => cluster.kubectl(["-n", ns, "logs", "store-0"]);
-  await waitFor(async () => (await logsOf()).includes("boot 1"), { what: "the first boot", timeoutMs: 30_000 });
-  const uid = (await cluster.kubectl(["-n", ns, "get", "pod", "store-0", "-o", "jsonpath={.metadata.uid}"])).trim();
+  await waitFor(async () => (await logsOf()).includes("boot 1"), {
+    what: "the first boot",
+    timeoutMs: 30_000,
+  });
+  const uid = (
+    await cluster.kubectl(["-n", ns, "get", "pod", "store-0", "-o", "jsonpath={.metadata.uid}"])
+  ).trim();
   await cluster.kubectl(["-n", ns, "delete", "pod", "store-0", "--wait=true"]);
   await waitFor(
     async () => {
-      const now = (await cluster.kubectl(["-n", ns, "get", "pod", "store-0", "-o", "jsonpath={.metadata.uid}"])).trim();
+      const now = (
+        await cluster.kubectl(["-n", ns, "get", "pod", "store-0", "-o", "jsonpath={.metadata.uid}"])
+      ).trim();
       return now && now !== uid && (await logsOf()).includes("boot 2");
     },
     { what: "the recreated pod to see the first boot's file", timeoutMs: 90_000, intervalMs: 250 },
