@@ -4,8 +4,10 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { type BitcoinRpc, bitcoinRpc, jsonRpcClient } from "@hyperhash/bitcoin";
 import { encodeAuthoritySecretKey, generateSecretKey } from "@hyperhash/sv2";
 import { binaryPath } from "./binaries.ts";
+import { createFaucet, type Faucet } from "./faucet.ts";
 import { waitFor } from "./wait.ts";
 
 const run = promisify(execFile);
@@ -29,6 +31,10 @@ export interface Platform {
   prefix: string;
   /** btcctl inside the btcd pod (its RPC is TLS with the chart's CA; exec needs no port-forward). */
   btcctl(args: string[]): Promise<string>;
+  /** btcd's RPC from this machine: its ClusterIP, TLS checked against the chart's CA and Service name. */
+  rpc: BitcoinRpc;
+  /** btcd mines to this key's address; it pays from mature coinbases. */
+  faucet: Faucet;
   /** lncli inside the treasury lnd pod. */
   treasuryLncli(args: string[]): Promise<string>;
   helm(args: string[]): Promise<string>;
@@ -144,6 +150,16 @@ export async function installPlatform(options: PlatformOptions): Promise<Platfor
   const treasuryLncli = (args: string[]) =>
     exec(`${prefix}-treasury-lnd-0`, "lnd", ["lncli", "--lnddir=/data/lnd", "--network=regtest", ...args]);
 
+  // btcd mines to the faucet's key from its first block (the chart's btcd.miningAddress); the
+  // faucet reaches btcd once its Service exists, so it is handed an RPC that resolves late.
+  let btcdRpc: BitcoinRpc | undefined;
+  const rpc = new Proxy({} as BitcoinRpc, {
+    get: (_, key) => {
+      if (!btcdRpc) throw new Error("btcd's RPC is not reachable yet");
+      return btcdRpc[key as keyof BitcoinRpc];
+    },
+  });
+  const faucet = createFaucet(rpc);
   await kubectl(["create", "namespace", ns]).catch((err: Error) => {
     if (!err.message.includes("AlreadyExists")) throw err;
   });
@@ -162,17 +178,35 @@ export async function installPlatform(options: PlatformOptions): Promise<Platfor
     "-n",
     ns,
     ...devnetValues.flatMap((f) => ["-f", f]),
+    "--set",
+    `btcd.miningAddress=${faucet.address}`,
     ...(options.extraArgs ?? []),
   ]);
 
   await kubectl(["-n", ns, "rollout", "status", `statefulset/${prefix}-btcd`, "--timeout=180s"]);
-  // Segwit activates at height 432 on regtest (BIP9); templates need a recent tip.
-  await waitFor(async () => (await btcctl(["getblockcount"])).trim() !== "", {
-    what: "btcd's RPC",
+  const rpcSecret = JSON.parse(
+    await kubectl(["-n", ns, "get", "secret", `${prefix}-bitcoind-rpc`, "-o", "json"]),
+  ) as { data: Record<string, string> };
+  const clusterIp = (
+    await kubectl(["-n", ns, "get", "service", `${prefix}-btcd`, "-o", "jsonpath={.spec.clusterIP}"])
+  ).trim();
+  btcdRpc = bitcoinRpc(
+    jsonRpcClient({
+      url: `https://${clusterIp}:18334`,
+      user: "hyperhash",
+      password: Buffer.from(rpcSecret.data.password ?? "", "base64").toString("utf8"),
+      caPem: Buffer.from(rpcSecret.data["ca.crt"] ?? "", "base64").toString("utf8"),
+      servername: `${prefix}-btcd.${ns}.svc`,
+    }),
+    "btcd",
+  );
+  await waitFor(async () => (await rpc.getBlockCount()) >= 0, {
+    what: "btcd's RPC through its Service",
     timeoutMs: 60_000,
     intervalMs: 500,
   });
-  await btcctl(["generate", "440"]);
+  // Segwit activates at height 432 on regtest (BIP9); templates need a recent tip.
+  await rpc.generate(440);
   log("btcd: 440 blocks mined (segwit active)");
 
   const info = await waitFor(
@@ -221,6 +255,17 @@ export async function installPlatform(options: PlatformOptions): Promise<Platfor
     `pool.treasuryAddress=${address}`,
   ]);
   log(`helm upgrade: the pool pays the treasury wallet ${address}`);
+  // Fund the treasury wallet from the faucet (its channels to the nodes come from these coins).
+  await faucet.pay([{ address, sats: 10n * 100_000_000n }]);
+  await rpc.generate(1);
+  await waitFor(
+    async () => {
+      const b = JSON.parse(await treasuryLncli(["walletbalance"])) as { confirmed_balance?: string };
+      return BigInt(b.confirmed_balance ?? "0") >= 10n * 100_000_000n;
+    },
+    { what: "the treasury wallet's 10 BTC to confirm", timeoutMs: 120_000, intervalMs: 500 },
+  );
+  log("treasury wallet funded: 10 BTC");
 
   for (const kind of ["deployment", "statefulset"]) {
     const names = (
@@ -233,5 +278,5 @@ export async function installPlatform(options: PlatformOptions): Promise<Platfor
       log(`${name} ready`);
     }
   }
-  return { namespace: ns, release, prefix, btcctl, treasuryLncli, helm };
+  return { namespace: ns, release, prefix, btcctl, rpc, faucet, treasuryLncli, helm };
 }

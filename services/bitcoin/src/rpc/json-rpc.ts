@@ -10,6 +10,11 @@ export interface JsonRpcEndpoint {
   password: string;
   /** PEM of the node's self-signed certificate; trusted for this client only, never process-wide. */
   caPem?: string;
+  /**
+   * The name the node's certificate is checked against (and sent as SNI) when `url` holds an
+   * address, e.g. a Service's ClusterIP while the certificate names `<svc>.<ns>.svc`.
+   */
+  servername?: string;
   /** Per-call deadline. */
   timeoutMs?: number;
   /** Largest response body accepted; a bigger one is an error, not an allocation. */
@@ -69,6 +74,7 @@ export function jsonRpcClient(endpoint: JsonRpcEndpoint): JsonRpcCall {
         },
         timeout: timeoutMs,
         ...(isHttps && endpoint.caPem ? { ca: endpoint.caPem } : {}),
+        ...(isHttps && endpoint.servername ? { servername: endpoint.servername } : {}),
       };
       const req = (isHttps ? httpsRequest : httpRequest)(options, (res) => {
         const chunks: Buffer[] = [];

@@ -81,6 +81,17 @@ test.serial(
   },
 );
 
+test.serial(
+  "the treasury lnd's wallet is funded from btcd's coinbases (faucet over the btcd Service)",
+  async (t) => {
+    const balance = JSON.parse(await platform.treasuryLncli(["walletbalance"])) as {
+      confirmed_balance: string;
+    };
+    t.true(BigInt(balance.confirmed_balance) >= 1_000_000_000n, balance.confirmed_balance);
+    t.true((await platform.rpc.getBlockCount()) >= 441);
+  },
+);
+
 test.serial("the pool is ready: it holds a template from hh-tp through the Service address", async (t) => {
   const pool = (await podsOf()).find((p) => p.metadata.labels["app.kubernetes.io/component"] === "pool");
   t.truthy(pool);
