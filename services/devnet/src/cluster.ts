@@ -1,5 +1,5 @@
 import { execFile, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { stringify } from "yaml";
@@ -36,6 +36,15 @@ export interface Cluster extends ControlPlane {
   importImages(archives: string[]): Promise<void>;
   /** `kubectl` with the admin kubeconfig; resolves with stdout. */
   kubectl(args: string[], input?: string): Promise<string>;
+}
+
+/** Memory in use by every pod on the node (the kubepods memory cgroup, cgroup v1), if readable. */
+export function podMemoryBytes(): number | undefined {
+  try {
+    return Number(readFileSync("/sys/fs/cgroup/memory/kubepods/memory.usage_in_bytes", "utf8").trim());
+  } catch {
+    return undefined;
+  }
 }
 
 /** Options for startCluster. */
@@ -140,6 +149,21 @@ kind: ClusterRoleBinding
 metadata: { name: hh-devnet:coredns }
 roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: hh-devnet:coredns }
 subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: User, name: hh-devnet:coredns }]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: { name: hh-devnet:kube-router }
+rules:
+  - { apiGroups: [""], resources: [pods, namespaces, nodes, services, endpoints], verbs: [get, list, watch] }
+  - { apiGroups: [discovery.k8s.io], resources: [endpointslices], verbs: [get, list, watch] }
+  - { apiGroups: [networking.k8s.io], resources: [networkpolicies], verbs: [get, list, watch] }
+  - { apiGroups: ["", events.k8s.io], resources: [events], verbs: [create, patch] }
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: { name: hh-devnet:kube-router }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: hh-devnet:kube-router }
+subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: User, name: hh-devnet:kube-router }]
 `;
 
 /**
@@ -361,6 +385,33 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       },
       { what: "the not-ready taint to go", timeoutMs: 60_000, intervalMs: 250, watch: processes },
     );
+    // NetworkPolicy enforcement: kube-router's firewall only (iptables + ipset on the bridge's
+    // traffic); routing stays CNI's, Services stay kube-proxy's. It reads its Node at start.
+    const kubeRouter = startProcess({
+      name: "kube-router",
+      command: binaryPath("kube-router"),
+      args: [
+        `--kubeconfig=${plane.kubeconfigFor("hh-devnet:kube-router")}`,
+        `--hostname-override=${NODE_NAME}`,
+        "--run-firewall=true",
+        "--run-router=false",
+        "--run-service-proxy=false",
+        "--run-loadbalancer=false",
+        "--enable-cni=false",
+        `--service-cluster-ip-range=${n.serviceCidr}`,
+        "--health-port=0",
+        "--metrics-port=0",
+        "--v=1",
+      ],
+      logPath: join(dir, "kube-router.log"),
+    });
+    processes.push(kubeRouter);
+    await waitFor(async () => (await run("iptables", ["-S", "KUBE-ROUTER-FORWARD"])).stdout.length > 0, {
+      what: "kube-router's KUBE-ROUTER-FORWARD chain (NetworkPolicy enforcement)",
+      timeoutMs: 30_000,
+      intervalMs: 200,
+      watch: [kubeRouter],
+    });
     await kubectl(["apply", "-f", "-"], storageClassManifest);
     provisioner = startVolumeProvisioner({
       root: join(dir, "volumes"),

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { type BitcoinRpc, bitcoinRpc, jsonRpcClient } from "@hyperhash/bitcoin";
 import { encodeAuthoritySecretKey, generateSecretKey } from "@hyperhash/sv2";
+import { schnorr } from "@noble/curves/secp256k1.js";
 import { binaryPath } from "./binaries.ts";
 import { createFaucet, type Faucet } from "./faucet.ts";
 import { waitFor } from "./wait.ts";
@@ -35,6 +36,10 @@ export interface Platform {
   rpc: BitcoinRpc;
   /** btcd mines to this key's address; it pays from mature coinbases. */
   faucet: Faucet;
+  /** The pool's Noise authority key (x-only): SV2 miners check its certificate with it. */
+  poolAuthorityPublicKey: Uint8Array;
+  /** A Service's ClusterIP and ports (reachable from this machine through kube-proxy). */
+  serviceAddress(name: string): Promise<{ host: string; ports: Array<{ name?: string; port: number }> }>;
   /** lncli inside the treasury lnd pod. */
   treasuryLncli(args: string[]): Promise<string>;
   helm(args: string[]): Promise<string>;
@@ -79,20 +84,24 @@ async function lndVolumePath(
   return path;
 }
 
-/** The Secrets the chart cannot generate: the pool's and the TP's Noise authority keys. */
-function authoritySecrets(namespace: string): string {
-  const key = () => encodeAuthoritySecretKey(generateSecretKey((n) => new Uint8Array(randomBytes(n))));
-  return ["hyperhash-pool-authority", "hyperhash-tp-authority"]
-    .map((name) =>
+/**
+ * The Secrets the chart cannot generate: the pool's and the TP's Noise authority keys. Returns
+ * the manifests and the pool's public key (x-only), which miners check the pool's certificate with.
+ */
+function authoritySecrets(namespace: string): { manifests: string; poolAuthorityPublicKey: Uint8Array } {
+  const keys = [0, 1].map(() => generateSecretKey((n) => new Uint8Array(randomBytes(n))));
+  const manifests = ["hyperhash-pool-authority", "hyperhash-tp-authority"]
+    .map((name, i) =>
       JSON.stringify({
         apiVersion: "v1",
         kind: "Secret",
         metadata: { name, namespace },
         type: "Opaque",
-        stringData: { authoritySecretKey: key() },
+        stringData: { authoritySecretKey: encodeAuthoritySecretKey(keys[i]!) },
       }),
     )
     .join("\n");
+  return { manifests, poolAuthorityPublicKey: schnorr.getPublicKey(keys[0]!) };
 }
 
 /**
@@ -163,7 +172,8 @@ export async function installPlatform(options: PlatformOptions): Promise<Platfor
   await kubectl(["create", "namespace", ns]).catch((err: Error) => {
     if (!err.message.includes("AlreadyExists")) throw err;
   });
-  await kubectl(["apply", "-f", "-"], authoritySecrets(ns));
+  const authority = authoritySecrets(ns);
+  await kubectl(["apply", "-f", "-"], authority.manifests);
   // CRDs are the cluster's (values-devnet.yaml turns the chart's copies off): applied
   // server-side from crds/, the operator's generated output, so every release sees the same.
   await kubectl(["apply", "--server-side", "--force-conflicts", "-f", join(chartDir, "..", "..", "crds")]);
@@ -255,17 +265,19 @@ export async function installPlatform(options: PlatformOptions): Promise<Platfor
     `pool.treasuryAddress=${address}`,
   ]);
   log(`helm upgrade: the pool pays the treasury wallet ${address}`);
-  // Fund the treasury wallet from the faucet (its channels to the nodes come from these coins).
-  await faucet.pay([{ address, sats: 10n * 100_000_000n }]);
+  // Fund the treasury wallet from the faucet: its channels to the nodes and its on-chain batches
+  // come from these coins (a window's own coinbase matures only 100 blocks later). 3 × 40 BTC,
+  // each from one of the first, 50 BTC coinbases.
+  for (let i = 0; i < 3; i++) await faucet.pay([{ address, sats: 40n * 100_000_000n }]);
   await rpc.generate(1);
   await waitFor(
     async () => {
       const b = JSON.parse(await treasuryLncli(["walletbalance"])) as { confirmed_balance?: string };
-      return BigInt(b.confirmed_balance ?? "0") >= 10n * 100_000_000n;
+      return BigInt(b.confirmed_balance ?? "0") >= 120n * 100_000_000n;
     },
-    { what: "the treasury wallet's 10 BTC to confirm", timeoutMs: 120_000, intervalMs: 500 },
+    { what: "the treasury wallet's 120 BTC to confirm", timeoutMs: 120_000, intervalMs: 500 },
   );
-  log("treasury wallet funded: 10 BTC");
+  log("treasury wallet funded: 120 BTC");
 
   for (const kind of ["deployment", "statefulset"]) {
     const names = (
@@ -278,5 +290,253 @@ export async function installPlatform(options: PlatformOptions): Promise<Platfor
       log(`${name} ready`);
     }
   }
-  return { namespace: ns, release, prefix, btcctl, rpc, faucet, treasuryLncli, helm };
+  return {
+    namespace: ns,
+    release,
+    prefix,
+    btcctl,
+    rpc,
+    faucet,
+    treasuryLncli,
+    helm,
+    poolAuthorityPublicKey: authority.poolAuthorityPublicKey,
+    serviceAddress: async (name: string) => {
+      const svc = JSON.parse(await kubectl(["-n", ns, "get", "service", name, "-o", "json"])) as {
+        spec: { clusterIP: string; ports: Array<{ name?: string; port: number }> };
+      };
+      return { host: svc.spec.clusterIP, ports: svc.spec.ports };
+    },
+  };
+}
+
+/** An lnd a node owner runs next to the platform: what an external-mode HyperNode points at. */
+export interface OwnerLnd {
+  /** `<name>.<ns>.svc:10009` */
+  grpcEndpoint: string;
+  p2pAddress: string;
+  /** The Secret holding `tls.cert` and `macaroon.hex` (admin: the owner's choice). */
+  secretName: string;
+  pubkey: string;
+  lncli(args: string[]): Promise<string>;
+}
+
+/**
+ * Runs an lnd as a StatefulSet of its own in the platform's namespace (btcd backend, keysend on,
+ * development wallet without seed backup), waits until it is synced, and writes the Secret an
+ * external-mode HyperNode names, from the lnd's own files on its volume.
+ */
+export async function deployOwnerLnd(
+  options: { kubeconfigPath: string; platform: Platform },
+  name: string,
+): Promise<OwnerLnd> {
+  const kubectl = kubectlWith(options.kubeconfigPath);
+  const { namespace: ns, prefix } = options.platform;
+  const labels = { "app.kubernetes.io/name": name };
+  const btcd = `${prefix}-btcd`;
+  const lndImage = "ghcr.io/hyperhash/lnd:v0.20.1-beta";
+  const manifest = {
+    apiVersion: "v1",
+    kind: "List",
+    items: [
+      {
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name, namespace: ns, labels },
+        spec: {
+          selector: labels,
+          ports: [
+            { name: "grpc", port: 10009, targetPort: 10009 },
+            { name: "p2p", port: 9735, targetPort: 9735 },
+          ],
+        },
+      },
+      {
+        apiVersion: "apps/v1",
+        kind: "StatefulSet",
+        metadata: { name, namespace: ns, labels },
+        spec: {
+          serviceName: name,
+          replicas: 1,
+          selector: { matchLabels: labels },
+          persistentVolumeClaimRetentionPolicy: { whenDeleted: "Delete", whenScaled: "Retain" },
+          template: {
+            metadata: { labels },
+            spec: {
+              securityContext: { runAsUser: 10001, runAsGroup: 10001, runAsNonRoot: true },
+              containers: [
+                {
+                  name: "lnd",
+                  image: lndImage,
+                  imagePullPolicy: "Never",
+                  command: ["lnd"],
+                  env: [
+                    {
+                      name: "RPC_PASSWORD",
+                      valueFrom: { secretKeyRef: { name: `${prefix}-bitcoind-rpc`, key: "password" } },
+                    },
+                  ],
+                  args: [
+                    "--lnddir=/data/lnd",
+                    "--bitcoin.regtest",
+                    "--bitcoin.node=btcd",
+                    `--btcd.rpchost=${btcd}:18334`,
+                    "--btcd.rpcuser=hyperhash",
+                    "--btcd.rpcpass=$(RPC_PASSWORD)",
+                    "--btcd.rpccert=/etc/bitcoin-rpc/ca.crt",
+                    "--noseedbackup",
+                    "--rpclisten=0.0.0.0:10009",
+                    "--listen=0.0.0.0:9735",
+                    `--tlsextradomain=${name}`,
+                    `--tlsextradomain=${name}.${ns}.svc`,
+                    "--accept-keysend",
+                    `--alias=${name}`,
+                  ],
+                  volumeMounts: [
+                    { name: "data", mountPath: "/data" },
+                    { name: "tmp", mountPath: "/tmp" },
+                    { name: "bitcoin-rpc", mountPath: "/etc/bitcoin-rpc", readOnly: true },
+                  ],
+                  readinessProbe: { tcpSocket: { port: 9735 }, periodSeconds: 2 },
+                },
+              ],
+              volumes: [
+                { name: "tmp", emptyDir: {} },
+                {
+                  name: "bitcoin-rpc",
+                  secret: {
+                    secretName: `${prefix}-bitcoind-rpc`,
+                    items: [{ key: "ca.crt", path: "ca.crt" }],
+                  },
+                },
+              ],
+            },
+          },
+          volumeClaimTemplates: [
+            {
+              metadata: { name: "data" },
+              spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "256Mi" } } },
+            },
+          ],
+        },
+      },
+    ],
+  };
+  await kubectl(["apply", "-f", "-"], JSON.stringify(manifest));
+  await kubectl(["-n", ns, "rollout", "status", `statefulset/${name}`, "--timeout=180s"]);
+  const lncli = (args: string[]) =>
+    kubectl([
+      "-n",
+      ns,
+      "exec",
+      `${name}-0`,
+      "-c",
+      "lnd",
+      "--",
+      "lncli",
+      "--lnddir=/data/lnd",
+      "--network=regtest",
+      ...args,
+    ]);
+  const info = await waitFor(
+    async () => {
+      const out = JSON.parse(await lncli(["getinfo"])) as {
+        synced_to_chain?: boolean;
+        identity_pubkey?: string;
+      };
+      return out.synced_to_chain && out.identity_pubkey ? out : undefined;
+    },
+    { what: `${name} to sync to btcd`, timeoutMs: 180_000, intervalMs: 1000 },
+  );
+  const volume = await lndVolumePath(kubectl, ns, `data-${name}-0`);
+  const tlsCert = readFileSync(join(volume, "lnd", "tls.cert"));
+  const macaroon = readFileSync(join(volume, "lnd", "data", "chain", "bitcoin", "regtest", "admin.macaroon"));
+  const secretName = `${name}-lnd`;
+  await kubectl(
+    ["apply", "-f", "-"],
+    JSON.stringify({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: secretName, namespace: ns },
+      type: "Opaque",
+      data: {
+        "tls.cert": tlsCert.toString("base64"),
+        "macaroon.hex": Buffer.from(macaroon.toString("hex")).toString("base64"),
+      },
+    }),
+  );
+  return {
+    grpcEndpoint: `${name}.${ns}.svc:10009`,
+    p2pAddress: `${name}.${ns}.svc:9735`,
+    secretName,
+    pubkey: info.identity_pubkey ?? "",
+    lncli,
+  };
+}
+
+/** The HyperNode manifest for a node owner's lnd (external mode). */
+export function externalHyperNode(
+  namespace: string,
+  name: string,
+  owner: OwnerLnd,
+  translator = true,
+): object {
+  return {
+    apiVersion: "hyperhash.network/v1alpha1",
+    kind: "HyperNode",
+    metadata: { name, namespace },
+    spec: {
+      visibility: "public",
+      network: "regtest",
+      lightning: {
+        mode: "external",
+        external: {
+          grpcEndpoint: owner.grpcEndpoint,
+          p2pAddress: owner.p2pAddress,
+          tlsCertSecretRef: { name: owner.secretName, key: "tls.cert" },
+          macaroonSecretRef: { name: owner.secretName, key: "macaroon.hex" },
+        },
+        minTreasuryChannels: 1,
+        minInboundSats: 500_000,
+      },
+      translator: { enabled: translator },
+    },
+  };
+}
+
+/** A HyperNode's status as the operator writes it. */
+export interface HyperNodeStatus {
+  nodeId?: string;
+  lightningPubkey?: string;
+  conditions?: Array<{ type: string; status: string; reason?: string; message?: string }>;
+}
+
+/**
+ * Waits until a HyperNode is Ready, mining a block whenever its treasury channel is opening (the
+ * channel confirms as blocks arrive). Fails with the HyperNode's conditions on timeout.
+ */
+export async function waitForHyperNodeReady(
+  options: { kubeconfigPath: string; platform: Platform; timeoutMs?: number },
+  name: string,
+): Promise<HyperNodeStatus> {
+  const kubectl = kubectlWith(options.kubeconfigPath);
+  const ns = options.platform.namespace;
+  let last: HyperNodeStatus = {};
+  try {
+    return await waitFor(
+      async () => {
+        last = JSON.parse(
+          (await kubectl(["-n", ns, "get", "hypernode", name, "-o", "jsonpath={.status}"])) || "{}",
+        ) as HyperNodeStatus;
+        const c = (type: string) => last.conditions?.find((x) => x.type === type);
+        if (c("TreasuryChannelOpen")?.reason === "ChannelOpening") await options.platform.rpc.generate(1);
+        return c("Ready")?.status === "True" ? last : undefined;
+      },
+      { what: `HyperNode ${name} to be Ready`, timeoutMs: options.timeoutMs ?? 240_000, intervalMs: 1000 },
+    );
+  } catch (err) {
+    const why = (last.conditions ?? [])
+      .map((c) => `${c.type}=${c.status} (${c.reason}: ${c.message})`)
+      .join("; ");
+    throw new Error(`${(err as Error).message}; conditions: ${why || "none yet"}`);
+  }
 }

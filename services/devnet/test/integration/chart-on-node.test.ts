@@ -87,7 +87,7 @@ test.serial(
     const balance = JSON.parse(await platform.treasuryLncli(["walletbalance"])) as {
       confirmed_balance: string;
     };
-    t.true(BigInt(balance.confirmed_balance) >= 1_000_000_000n, balance.confirmed_balance);
+    t.true(BigInt(balance.confirmed_balance) >= 12_000_000_000n, balance.confirmed_balance);
     t.true((await platform.rpc.getBlockCount()) >= 441);
   },
 );
