@@ -168,6 +168,19 @@ export function addressToScriptPubKey(address: string, network: Network): Uint8A
   return Uint8Array.from(OutScript.encode(decoded));
 }
 
+/**
+ * The canonical text of a payout address on `network`: the address re-encoded from its
+ * decoded script, so bech32/bech32m come out lower-case (BIP173: upper-case is the same
+ * address; mixed case is refused) and base58 stays as is (its case is part of the value).
+ * Throws `AddressError` like {@link addressToScriptPubKey}.
+ */
+export function canonicalAddress(address: string, network: Network): string {
+  const script = addressToScriptPubKey(address, network);
+  const text = scriptPubKeyToAddress(script, network);
+  if (text === null) throw new AddressError(address, network, "no address form for its script");
+  return text;
+}
+
 /** The address of `scriptPubKey` on `network`, or `null` for scripts with no address form. */
 export function scriptPubKeyToAddress(scriptPubKey: Uint8Array, network: Network): string | null {
   try {

@@ -4,6 +4,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { accepted, type Outcome, refused } from "./outcome.ts";
+import { nodeRecipientId } from "./payout.ts";
 import type { CoreRepository, NodeRecord, NodeVisibility } from "./store/repository.ts";
 
 const BASE32 = "abcdefghijklmnopqrstuvwxyz234567";
@@ -25,8 +26,8 @@ export function base32(bytes: Uint8Array): string {
   return out;
 }
 
-/** Node ids: `hn_` + 16 base32 characters (80 random bits). */
-export const NODE_ID_PATTERN = /^hn_[a-z2-7]{16}$/;
+/** Node ids: `hn_` + 16 base32 characters (80 random bits); the one rule is in the contract. */
+export { NODE_ID_PATTERN } from "@hyperhash/contracts";
 /** Credentials: `hnc_` + base64url of 32 random bytes. */
 export const CREDENTIAL_PATTERN = /^hnc_[A-Za-z0-9_-]{43}$/;
 
@@ -96,4 +97,65 @@ export function nodeForCredential(repo: CoreRepository, credential: string): Nod
 /** True when `credential` is the current credential of `nodeId`. */
 export function verifyCredential(repo: CoreRepository, nodeId: string, credential: string): boolean {
   return nodeForCredential(repo, credential)?.nodeId === nodeId;
+}
+
+/** What a deregistration answers (the first time and every time after). */
+export interface Deregistered {
+  nodeId: string;
+  name: string;
+  deregisteredAt: string;
+  deregisteredBy: string;
+}
+
+/**
+ * Deregisters a node: its row and telemetry go, so its credential stops working at once (pool
+ * verify, telemetry), and the name may be registered again; a `node_deregistrations` record
+ * keeps who removed it and when. Idempotent: a repeat answers that record. Refused with 409
+ * while money is owed to the node or moving toward it — a payment in flight, an unpaid credit
+ * (below the payout threshold too), or a Maturing window with its shares — because after
+ * deregistration nobody could pay it: the node's agent is no longer known.
+ */
+export function deregisterNode(
+  repo: CoreRepository,
+  nodeId: string,
+  by: string,
+  now: () => Date,
+): Outcome<Deregistered> {
+  return repo.transaction(() => {
+    const node = repo.findNodeById(nodeId);
+    if (!node) {
+      const done = repo.findDeregistration(nodeId);
+      if (!done) return refused(404, "unknown-node", "no node with this id");
+      const { nodeId: id, name, deregisteredAt, deregisteredBy } = done;
+      return accepted({ nodeId: id, name, deregisteredAt, deregisteredBy });
+    }
+    const recipientId = nodeRecipientId(nodeId);
+    const inFlight = repo.listPayments({ state: "pending" }).filter((p) => p.recipientId === recipientId);
+    if (inFlight.length > 0)
+      return refused(409, "payment-in-flight", "a payment to this node is in flight", {
+        paymentIds: inFlight.map((p) => p.id),
+      });
+    const unpaidSats = repo.openCredits({ recipientId }).reduce((sum, c) => sum + c.openSats, 0n);
+    if (unpaidSats > 0n)
+      return refused(409, "unpaid-balance", "the node has an unpaid balance", {
+        unpaidSats: unpaidSats.toString(),
+      });
+    const maturing = repo
+      .listWindows({ phases: ["Maturing"] })
+      .filter((w) => w.shares.some((s) => s.nodeId === nodeId) || w.winnerNodeId === nodeId);
+    if (maturing.length > 0)
+      return refused(409, "pending-window", "a window with this node's shares is not calculated yet", {
+        blockHashes: maturing.map((w) => w.blockHash),
+      });
+    const record = {
+      nodeId,
+      name: node.name,
+      lightningPubkey: node.lightningPubkey,
+      registeredAt: node.createdAt,
+      deregisteredAt: now().toISOString(),
+      deregisteredBy: by,
+    };
+    repo.deregisterNode(record);
+    return accepted({ nodeId, name: node.name, deregisteredAt: record.deregisteredAt, deregisteredBy: by });
+  });
 }

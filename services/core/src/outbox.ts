@@ -2,59 +2,15 @@
  * The pool-outbox consumer: `GET <poolUrl>/api/v1/outbox?after=<seq>&limit=<n>`. Delivery is
  * at least once; each event is applied once (keyed by block hash) together with the
  * cursor, in one transaction. An event that fails validation stops the consumer at that
- * seq (reported, never skipped): money is not guessed.
+ * seq (reported, never skipped, the field named): money is not guessed. The event schema is
+ * the shared contract's for Core's network: destinations come out canonical (one text per
+ * destination, so one recipient), node ids must be ones Core can have issued.
  */
-import { z } from "zod";
+import { type BlockFoundEvent, blockFoundEvent, outboxPage } from "@hyperhash/contracts";
 import type { NewWindow } from "./store/repository.ts";
 import { applyBlockFound, type WindowContext } from "./windows.ts";
 
-const satsString = z
-  .string()
-  .regex(/^(0|[1-9][0-9]{0,15})$/)
-  .transform(BigInt);
-const hash = z
-  .string()
-  .regex(/^[0-9a-fA-F]{64}$/)
-  .transform((s) => s.toLowerCase());
-const workString = z.string().regex(/^(0|[1-9][0-9]{0,80})$/, "work as a decimal string");
-
-/** One block-found event of the pool's outbox. */
-export const blockFoundEvent = z
-  .object({
-    seq: z.number().int().positive(),
-    type: z.literal("block-found"),
-    blockHash: hash,
-    height: z.number().int().nonnegative(),
-    subsidySats: satsString,
-    feesSats: satsString,
-    coinbaseValueSats: satsString,
-    winner: z.object({
-      destination: z.string().min(1).max(200),
-      nodeId: z.string().max(64).nullable(),
-      worker: z.string().max(200),
-    }),
-    shares: z
-      .array(
-        z.object({
-          destination: z.string().min(1).max(200),
-          nodeId: z.string().max(64).nullable(),
-          work: workString,
-          count: z.number().int().nonnegative(),
-        }),
-      )
-      .max(1_000_000),
-    previousBlockHash: hash.nullable(),
-    foundAt: z.string().max(40),
-  })
-  .refine(
-    (e) => e.coinbaseValueSats === e.subsidySats + e.feesSats,
-    "coinbaseValueSats ≠ subsidySats + feesSats",
-  );
-export type BlockFoundEvent = z.output<typeof blockFoundEvent>;
-
-const envelope = z.object({
-  events: z.array(z.object({ seq: z.number().int().positive(), type: z.string() }).passthrough()).max(10_000),
-});
+export { type BlockFoundEvent, blockFoundEvent } from "@hyperhash/contracts";
 
 /** The window a block-found event opens. */
 export function windowFromEvent(e: BlockFoundEvent): NewWindow {
@@ -125,7 +81,7 @@ export async function pollOutbox(ctx: WindowContext, options: OutboxOptions): Pr
     await res.body?.cancel();
     throw new Error(`outbox answered HTTP ${res.status}`);
   }
-  const page = envelope.parse(JSON.parse(await readLimited(res, options.maxResponseBytes)));
+  const page = outboxPage.parse(JSON.parse(await readLimited(res, options.maxResponseBytes)));
   const report: PollReport = {
     applied: 0,
     duplicates: 0,
@@ -141,7 +97,7 @@ export async function pollOutbox(ctx: WindowContext, options: OutboxOptions): Pr
       report.skipped++;
       continue;
     }
-    const parsed = blockFoundEvent.safeParse(raw);
+    const parsed = blockFoundEvent(ctx.network).safeParse(raw);
     if (!parsed.success)
       throw new Error(
         `outbox event ${raw.seq} is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,

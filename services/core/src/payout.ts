@@ -83,6 +83,21 @@ function remapCodeUnit(c: number): number {
   return c;
 }
 
+/** Native comparison: UTF-16 code-unit order, which is byte order below U+D800. */
+const compareCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+/** A code unit at or above the surrogates (U+D800), where UTF-16 order leaves byte order. */
+const AT_OR_ABOVE_SURROGATES = /[\ud800-\uffff]/;
+
+/**
+ * The byte-order comparator for a set of ids: the native one when no id has a code unit at
+ * or above U+D800 (UTF-16 order is then UTF-8 byte order), else {@link compareUtf8}. One
+ * check per id instead of a JavaScript loop per comparison (10 k recipients sort ~140 k times).
+ */
+export function byteOrderComparator(ids: Iterable<string>): (a: string, b: string) => number {
+  for (const id of ids) if (AT_OR_ABOVE_SURROGATES.test(id)) return compareUtf8;
+  return compareCodeUnits;
+}
+
 /**
  * Splits `amount` over `weights` (sum W > 0): each gets floor(A·w/W); the A − Σ floor sats
  * left go one each to the largest remainders (A·w mod W), ties by id in ascending byte order.
@@ -95,22 +110,44 @@ export function splitByWeight(amount: bigint, weights: ReadonlyMap<string, bigin
     total += w;
   }
   if (total === 0n) throw new RangeError("split: weights sum to zero");
-  const parts: { id: string; share: bigint; remainder: bigint }[] = [];
+  const ids = [...weights.keys()];
+  const shares: bigint[] = new Array(ids.length);
+  const remainders: bigint[] = new Array(ids.length);
+  // Number(r) is monotonic in r, so it orders remainders exactly wherever it differs; only
+  // equal approximations fall back to the bigint comparison.
+  const approx: number[] = new Array(ids.length);
   let assigned = 0n;
-  for (const [id, w] of weights) {
+  let i = 0;
+  for (const w of weights.values()) {
     const product = amount * w;
     const share = product / total;
+    const remainder = product - share * total;
+    shares[i] = share;
+    remainders[i] = remainder;
+    approx[i] = Number(remainder);
     assigned += share;
-    parts.push({ id, share, remainder: product % total });
+    i++;
   }
   const left = Number(amount - assigned); // < number of parts, so a small integer
   if (left > 0) {
-    parts.sort((p, q) =>
-      p.remainder === q.remainder ? compareUtf8(p.id, q.id) : p.remainder > q.remainder ? -1 : 1,
-    );
-    for (let i = 0; i < left; i++) (parts[i] as { share: bigint }).share += 1n;
+    const compareIds = byteOrderComparator(ids);
+    const order = Array.from(ids.keys()).sort((p, q) => {
+      const x = approx[p] as number;
+      const y = approx[q] as number;
+      if (x !== y) return y - x;
+      const rp = remainders[p] as bigint;
+      const rq = remainders[q] as bigint;
+      if (rp !== rq) return rp > rq ? -1 : 1;
+      return compareIds(ids[p] as string, ids[q] as string);
+    });
+    for (let k = 0; k < left; k++) {
+      const j = order[k] as number;
+      shares[j] = (shares[j] as bigint) + 1n;
+    }
   }
-  return new Map(parts.map((p) => [p.id, p.share]));
+  const out = new Map<string, bigint>();
+  for (let k = 0; k < ids.length; k++) out.set(ids[k] as string, shares[k] as bigint);
+  return out;
 }
 
 function checkInput(input: PayoutInput): void {
@@ -119,7 +156,61 @@ function checkInput(input: PayoutInput): void {
     throw new RangeError("coinbase value is below the subsidy");
   if (input.carriedNodeNetworkSats < 0n) throw new RangeError("carried node-network sats are negative");
   if (input.winnerDestination.length === 0) throw new RangeError("winner destination is empty");
-  for (const s of input.shares) if (s.work < 0n) throw new RangeError("share work is negative");
+}
+
+/**
+ * The work of one destination: the part that came directly and the parts through nodes.
+ * A destination almost always comes through one way only, so the first node is kept in
+ * fields and only a destination seen through several nodes gets a map.
+ */
+interface DestinationWork {
+  direct: bigint;
+  nodeId: string | null;
+  viaNode: bigint;
+  otherNodes: Map<string, bigint> | null;
+}
+
+/** Adds `work` that came through `nodeId` to `d`. */
+function addNodeWork(d: DestinationWork, nodeId: string, work: bigint): void {
+  if (d.nodeId === nodeId) d.viaNode += work;
+  else if (d.nodeId === null) {
+    d.nodeId = nodeId;
+    d.viaNode = work;
+  } else {
+    d.otherNodes ??= new Map();
+    d.otherNodes.set(nodeId, (d.otherNodes.get(nodeId) ?? 0n) + work);
+  }
+}
+
+/** Recipient weights of miners and nodes, with their totals, from the per-destination sums. */
+function weightsOf(byDestination: Readonly<Record<string, DestinationWork>>) {
+  const minerWeights = new Map<string, bigint>();
+  const nodeWeights = new Map<string, bigint>();
+  let minerTotal = 0n;
+  let nodeTotal = 0n;
+  const addNode = (nodeId: string, w: bigint) => {
+    if (w === 0n) return;
+    const id = nodeRecipientId(nodeId);
+    nodeWeights.set(id, (nodeWeights.get(id) ?? 0n) + w);
+    nodeTotal += w;
+  };
+  for (const destination in byDestination) {
+    const d = byDestination[destination] as DestinationWork;
+    let w = d.direct;
+    if (d.nodeId !== null) {
+      addNode(d.nodeId, d.viaNode);
+      w += d.viaNode;
+    }
+    if (d.otherNodes !== null)
+      for (const [nodeId, v] of d.otherNodes) {
+        addNode(nodeId, v);
+        w += v;
+      }
+    if (w === 0n) continue;
+    minerWeights.set(minerRecipientId(destination), w);
+    minerTotal += w;
+  }
+  return { minerWeights, nodeWeights, minerTotal, nodeTotal };
 }
 
 /**
@@ -136,21 +227,31 @@ export function calculatePayout(input: PayoutInput): Payout {
   const N = P - T;
   const winnerId = minerRecipientId(input.winnerDestination);
 
-  const minerWeights = new Map<string, bigint>();
-  const nodeWeights = new Map<string, bigint>();
-  let minerTotal = 0n;
-  let nodeTotal = 0n;
-  for (const s of input.shares) {
-    if (s.work === 0n) continue;
-    const m = minerRecipientId(s.destination);
-    minerWeights.set(m, (minerWeights.get(m) ?? 0n) + s.work);
-    minerTotal += s.work;
-    if (s.nodeId !== null) {
-      const n = nodeRecipientId(s.nodeId);
-      nodeWeights.set(n, (nodeWeights.get(n) ?? 0n) + s.work);
-      nodeTotal += s.work;
+  // Hot loop (1 M entries in the benchmark): one lookup and one bigint addition per share,
+  // keyed by the raw destination (no string is built per share; grouping by destination is
+  // grouping by `miner:<destination>`). Recipient ids and totals are made per recipient after.
+  // A null-prototype object, not a Map: V8 looks string keys up in it faster (measured), and
+  // without a prototype no destination can name an inherited property.
+  const byDestination: Record<string, DestinationWork | undefined> = Object.create(null);
+  const shares = input.shares;
+  for (let i = 0; i < shares.length; i++) {
+    const s = shares[i] as ShareTotal;
+    const w = s.work;
+    if (w <= 0n) {
+      if (w < 0n) throw new RangeError("share work is negative");
+      continue;
     }
+    let d = byDestination[s.destination];
+    if (d === undefined) {
+      d = { direct: 0n, nodeId: null, viaNode: 0n, otherNodes: null };
+      byDestination[s.destination] = d;
+    }
+    if (s.nodeId === null) d.direct += w;
+    else addNodeWork(d, s.nodeId, w);
   }
+  const { minerWeights, nodeWeights, minerTotal, nodeTotal } = weightsOf(
+    byDestination as Record<string, DestinationWork>,
+  );
 
   const amounts = new Map<string, { kind: RecipientKind; amount: bigint }>();
   const credit = (id: string, kind: RecipientKind, amount: bigint) => {
@@ -169,10 +270,11 @@ export function calculatePayout(input: PayoutInput): Payout {
   if (nodeTotal === 0n) carriedForwardSats = nodePool;
   else for (const [id, a] of splitByWeight(nodePool, nodeWeights)) credit(id, "node", a);
 
+  const compareIds = byteOrderComparator(amounts.keys());
   const recipients = [...amounts]
     .filter(([, e]) => e.amount > 0n)
     .map(([recipientId, e]) => ({ recipientId, kind: e.kind, amountSats: e.amount }))
-    .sort((a, b) => compareUtf8(a.recipientId, b.recipientId));
+    .sort((a, b) => compareIds(a.recipientId, b.recipientId));
   return {
     subsidySats: S,
     feesSats: F,

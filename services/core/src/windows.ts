@@ -87,9 +87,11 @@ function sharesOf(windows: readonly WindowRecord[]): ShareTotal[] {
 }
 
 /**
- * Calculates one matured window in one transaction: its shares plus those of orphaned
- * windows before it, the carried node-network sats, the canonical list and digest, the
- * ledger credits. Inconsistent block data (S ≠ subsidy(height), S + F < S) fails the window.
+ * Calculates one matured window in one transaction: its shares plus those of Orphaned and
+ * Failed windows before it, the carried node-network sats, the canonical list and digest,
+ * the ledger credits. Inconsistent block data (S ≠ subsidy(height), S + F < S) fails the
+ * window: Core cannot say what its coinbase paid, so it credits nothing of it, and its
+ * shares roll into the next calculated window like an orphan's (README "Window phases").
  */
 export function calculateWindow(ctx: WindowContext, blockHash: string): "calculated" | "failed" | "skipped" {
   return ctx.repo.transaction(() => {

@@ -57,8 +57,21 @@ export function presentNode(n: NodeRecord, telemetry: TelemetryRecord | undefine
     name: n.name,
     visibility: n.visibility,
     lightningPubkey: n.lightningPubkey,
-    telemetry: telemetry ? { ...JSON.parse(telemetry.body), reportedAt: telemetry.reportedAt } : null,
+    telemetry: telemetry ? { ...publicTelemetry(telemetry.body), reportedAt: telemetry.reportedAt } : null,
   };
+}
+
+/** Stored telemetry without the agent's token: only the treasury reads that (presentNodeAgent). */
+function publicTelemetry(body: string): Record<string, unknown> {
+  const { agent, ...rest } = JSON.parse(body) as { agent?: { url: string } };
+  return agent ? { ...rest, agent: { url: agent.url } } : rest;
+}
+
+/** The node's agent endpoint from its last telemetry, or undefined when it reported none. */
+export function presentNodeAgent(nodeId: string, telemetry: TelemetryRecord | undefined) {
+  if (!telemetry) return undefined;
+  const { agent } = JSON.parse(telemetry.body) as { agent?: { url: string; token: string } };
+  return agent ? { nodeId, url: agent.url, token: agent.token, reportedAt: telemetry.reportedAt } : undefined;
 }
 
 /** A payment without its preimage (a proof of payment stays in the store and the audit trail). */
@@ -113,9 +126,11 @@ export function normaliseTelemetry(body: {
     onchainBalanceSats: bigint;
     routingFeesSats: bigint;
   };
+  agent?: { url: string; token: string } | undefined;
 }) {
   const l = body.lightning;
   return {
+    ...(body.agent ? { agent: { url: body.agent.url, token: body.agent.token } } : {}),
     lightning: {
       pubkey: l.pubkey,
       syncedToChain: l.syncedToChain,

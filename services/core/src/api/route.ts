@@ -14,7 +14,7 @@ export type Access = "admin" | "pool" | "treasury" | "node-self";
 
 /** One route. Schemas validate the request and document it in /openapi.json. */
 export interface RouteSpec {
-  method: "get" | "post" | "patch";
+  method: "get" | "post" | "patch" | "delete";
   path: string;
   summary: string;
   access: readonly Access[];

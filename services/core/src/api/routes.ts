@@ -1,16 +1,18 @@
 /** Every REST route of Core: contract and handler side by side (see route.ts). */
 
 import { z } from "zod";
-import { registerNode, rotateCredential, verifyCredential } from "../nodes.ts";
+import { deregisterNode, registerNode, rotateCredential, verifyCredential } from "../nodes.ts";
 import { accepted, refused } from "../outcome.ts";
 import { duePayments, type PaymentContext, recordPaymentIntent, recordPaymentResult } from "../payments.ts";
 import * as api from "../schemas.ts";
 import { settleWindows } from "../windows.ts";
+import { describePrincipal } from "./auth.ts";
 import {
   normaliseTelemetry,
   presentAudit,
   presentBalance,
   presentNode,
+  presentNodeAgent,
   presentPayment,
   presentPayouts,
   presentWindow,
@@ -48,8 +50,26 @@ export function coreRoutes(ctx: PaymentContext): RouteSpec[] {
       summary: "Check a node credential (for the pool)",
       access: ["pool"],
       body: api.verifyNodeBody,
-      success: { status: 200, schema: z.object({ valid: z.boolean() }), description: "the answer" },
+      // The pool caches answers (positive and negative) for a bounded TTL: core-node-registry.ts.
+      success: { status: 200, schema: api.verifyNodeResponse, description: "the answer" },
       handle: ({ body }) => accepted({ valid: verifyCredential(repo, body.nodeId, body.credential) }),
+    }),
+    route({
+      method: "get",
+      path: "/api/v1/nodes/:nodeId/agent",
+      // The node agent reports it with its telemetry; the token is served to the treasury only.
+      summary: "The node agent's payout API endpoint and its bearer token (for the treasury)",
+      access: ["treasury"],
+      params: api.nodeParams,
+      success: { status: 200, schema: api.nodeAgentResponse, description: "the endpoint" },
+      refusals: { 404: "unknown-node | no-agent: the node has not reported an agent endpoint" },
+      handle: ({ params }) => {
+        const n = repo.findNodeById(params.nodeId);
+        if (!n) return refused(404, "unknown-node", "no node with this id");
+        const agent = presentNodeAgent(n.nodeId, repo.getTelemetry(n.nodeId));
+        if (!agent) return refused(404, "no-agent", "the node has not reported an agent endpoint");
+        return accepted(agent);
+      },
     }),
     route({
       method: "get",
@@ -65,6 +85,22 @@ export function coreRoutes(ctx: PaymentContext): RouteSpec[] {
         if (!n) return refused(404, "unknown-node", "no node with this id");
         return accepted(presentNode(n, repo.getTelemetry(n.nodeId)));
       },
+    }),
+    route({
+      method: "delete",
+      path: "/api/v1/nodes/:nodeId",
+      summary:
+        "Deregister a node (its credential stops working); idempotent, refused while money is owed to it",
+      access: ["admin"],
+      params: api.nodeParams,
+      success: { status: 200, schema: api.deregisteredResponse, description: "deregistered (now or before)" },
+      refusals: {
+        404: "unknown-node: no node with this id was ever registered",
+        409: "payment-in-flight | unpaid-balance | pending-window: money is still owed to the node",
+      },
+      // Audited in node_deregistrations (who, when); the app logs the call as every call.
+      handle: ({ params, principal }) =>
+        deregisterNode(repo, params.nodeId, describePrincipal(principal), now),
     }),
     route({
       method: "post",

@@ -97,4 +97,16 @@ export const MIGRATIONS: readonly string[] = [
     reason TEXT
   );
   `,
+  // 2: node deregistration (issue 20). The node row goes (its credential stops working, its
+  // name may be registered again); this record stays, the audit of who removed it and when.
+  `
+  CREATE TABLE node_deregistrations (
+    node_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    lightning_pubkey TEXT,
+    registered_at TEXT NOT NULL,
+    deregistered_at TEXT NOT NULL,
+    deregistered_by TEXT NOT NULL
+  );
+  `,
 ];

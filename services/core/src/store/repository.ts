@@ -3,18 +3,11 @@
  * is; every money write runs inside `transaction`, so a service composes reads and writes
  * of one decision atomically. A PostgreSQL adapter (HA) would need an async variant.
  */
+import type { WindowPhase } from "@hyperhash/contracts";
 import type { RecipientKind } from "../payout.ts";
 
-/** Window phases (ARCHITECTURE.md "PayoutWindow"). */
-export type WindowPhase = "Maturing" | "Calculated" | "Paying" | "Settled" | "Orphaned" | "Failed";
-export const WINDOW_PHASES: readonly WindowPhase[] = [
-  "Maturing",
-  "Calculated",
-  "Paying",
-  "Settled",
-  "Orphaned",
-  "Failed",
-];
+/** Window phases (ARCHITECTURE.md "PayoutWindow"), from the one contract. */
+export { WINDOW_PHASES, type WindowPhase } from "@hyperhash/contracts";
 
 /** Share totals of one (destination, node) pair as the pool reported them. */
 export interface StoredShare {
@@ -46,7 +39,7 @@ export interface WindowRecord {
   recipientCount: number | null;
   payoutDigest: string | null;
   payoutList: string | null;
-  /** Orphaned windows: the window whose calculation took their shares. */
+  /** Orphaned and Failed windows: the window whose calculation took their shares. */
   rolledInto: string | null;
   updatedAt: string;
 }
@@ -161,6 +154,17 @@ export interface NodeRecord {
   createdAt: string;
 }
 
+/** The audit record of a deregistered node (the node row itself is gone). */
+export interface NodeDeregistration {
+  nodeId: string;
+  name: string;
+  lightningPubkey: string | null;
+  registeredAt: string;
+  deregisteredAt: string;
+  /** The principal that asked (e.g. `admin`). */
+  deregisteredBy: string;
+}
+
 /** The latest telemetry of a node (the normalised body as JSON text). */
 export interface TelemetryRecord {
   nodeId: string;
@@ -181,6 +185,9 @@ export interface CoreRepository {
   setCredentialHash(nodeId: string, hash: string): void;
   putTelemetry(record: TelemetryRecord): void;
   getTelemetry(nodeId: string): TelemetryRecord | undefined;
+  /** Removes the node and its telemetry and records the deregistration, in one statement set. */
+  deregisterNode(record: NodeDeregistration): void;
+  findDeregistration(nodeId: string): NodeDeregistration | undefined;
 
   getOutboxCursor(): number;
   setOutboxCursor(seq: number): void;
@@ -192,7 +199,10 @@ export interface CoreRepository {
   setPhase(blockHash: string, phase: WindowPhase, at: string, reason?: string | null): void;
   setHold(blockHash: string, hold: boolean, at: string): void;
   setCalculated(blockHash: string, fields: CalculatedFields, at: string): void;
-  /** Orphaned windows before `seq` whose shares have not rolled into a later window yet. */
+  /**
+   * Orphaned and Failed windows before `seq` whose shares have not rolled into a later window
+   * yet (neither can pay its own shares, so the next calculated window does).
+   */
   unrolledOrphansBefore(seq: number): WindowRecord[];
   setRolledInto(blockHashes: readonly string[], into: string, at: string): void;
   /** carried_forward of the latest Calculated/Paying/Settled window before `seq`, or 0. */

@@ -188,6 +188,29 @@ export function openSqliteRepository(path: string): CoreRepository {
         reportedAt: str(r.reported_at),
       })),
 
+    deregisterNode: (d) => {
+      run("DELETE FROM telemetry WHERE node_id = ?", d.nodeId);
+      run("DELETE FROM nodes WHERE node_id = ?", d.nodeId);
+      run(
+        "INSERT INTO node_deregistrations (node_id, name, lightning_pubkey, registered_at, deregistered_at, deregistered_by) VALUES (?,?,?,?,?,?)",
+        d.nodeId,
+        d.name,
+        d.lightningPubkey,
+        d.registeredAt,
+        d.deregisteredAt,
+        d.deregisteredBy,
+      );
+    },
+    findDeregistration: (id) =>
+      mapOpt(get("SELECT * FROM node_deregistrations WHERE node_id = ?", id), (r) => ({
+        nodeId: str(r.node_id),
+        name: str(r.name),
+        lightningPubkey: strOrNull(r.lightning_pubkey),
+        registeredAt: str(r.registered_at),
+        deregisteredAt: str(r.deregistered_at),
+        deregisteredBy: str(r.deregistered_by),
+      })),
+
     getOutboxCursor: () => {
       const r = get("SELECT value FROM meta WHERE key = 'outbox_cursor'");
       return r ? Number(r.value) : 0;
@@ -257,7 +280,7 @@ export function openSqliteRepository(path: string): CoreRepository {
       ),
     unrolledOrphansBefore: (seq) =>
       all(
-        "SELECT * FROM windows WHERE phase = 'Orphaned' AND rolled_into IS NULL AND seq < ? ORDER BY seq",
+        "SELECT * FROM windows WHERE phase IN ('Orphaned','Failed') AND rolled_into IS NULL AND seq < ? ORDER BY seq",
         seq,
       ).map(toWindow),
     setRolledInto: (hashes, into, at) => {

@@ -5,7 +5,7 @@ import { subsidy } from "@hyperhash/bitcoin";
 import { type Btcd, startBtcd, waitFor } from "@hyperhash/devnet";
 import anyTest, { type TestFn } from "ava";
 import { ADMIN, hashOf, startTestCore, type TestCore } from "../support/harness.ts";
-import { blockFound, type PoolOutbox, startPoolOutbox } from "../support/pool-outbox.ts";
+import { addr, blockFound, type PoolOutbox, startPoolOutbox } from "../support/pool-outbox.ts";
 
 const test = anyTest as TestFn<{ btcd: Btcd; dir: string; outbox: PoolOutbox; h: TestCore }>;
 const CONFIRMATIONS = 3;
@@ -45,10 +45,10 @@ test.serial(
         blockHash: blockHash!,
         height,
         feesSats: 0n,
-        winner: "bcrt1qwinner",
+        winner: "winner",
         shares: [
-          { destination: "bcrt1qwinner", nodeId: null, work: 2n },
-          { destination: "bcrt1qother", nodeId: null, work: 2n },
+          { destination: "winner", nodeId: null, work: 2n },
+          { destination: "other", nodeId: null, work: 2n },
         ],
       }),
     );
@@ -85,8 +85,8 @@ test.serial(
         seq: 2,
         blockHash: orphanHash,
         height: tip,
-        winner: "bcrt1qorphan",
-        shares: [{ destination: "bcrt1qorphan", nodeId: null, work: 7n }],
+        winner: "orphan",
+        shares: [{ destination: "orphan", nodeId: null, work: 7n }],
       }),
     );
     await waitFor(async () => (await phaseOf(h, orphanHash)) === "Orphaned", {
@@ -101,8 +101,8 @@ test.serial(
         seq: 3,
         blockHash: next!,
         height: nextHeight,
-        winner: "bcrt1qnext",
-        shares: [{ destination: "bcrt1qnext", nodeId: null, work: 7n }],
+        winner: "next",
+        shares: [{ destination: "next", nodeId: null, work: 7n }],
       }),
     );
     await btcd.mine(CONFIRMATIONS - 1);
@@ -113,7 +113,7 @@ test.serial(
     const payouts = (await h.call("GET", `/api/v1/windows/${next}/payouts`, { token: ADMIN })).body;
     t.deepEqual(
       payouts.recipients.map((r: { recipientId: string }) => r.recipientId),
-      ["miner:bcrt1qnext", "miner:bcrt1qorphan", "treasury"],
+      [...[`miner:${addr("next")}`, `miner:${addr("orphan")}`].sort(), "treasury"],
     );
     t.is((await h.call("GET", `/api/v1/windows/${orphanHash}`, { token: ADMIN })).body.rolledInto, next);
   },

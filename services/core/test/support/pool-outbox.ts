@@ -2,9 +2,21 @@
  * A tiny real HTTP server speaking the pool outbox contract
  * (`GET /api/v1/outbox?after=<seq>&limit=<n>`), fed by the test.
  */
+
+import { createHash } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { subsidy } from "@hyperhash/bitcoin";
+import { scriptPubKeyToAddress, subsidy } from "@hyperhash/bitcoin";
+
+/**
+ * A real regtest address (P2WPKH) for a test's miner name, so outbox events pass the
+ * contract's destination check: the same name always gives the same address.
+ */
+export function addr(name: string): string {
+  if (/^(bcrt1|BCRT1)/.test(name) || /^0[23][0-9a-fA-F]{64}$/.test(name)) return name;
+  const hash = createHash("sha256").update(name).digest().subarray(0, 20);
+  return scriptPubKeyToAddress(Uint8Array.from([0x00, 0x14, ...hash]), "regtest") as string;
+}
 
 /** An outbox event as the pool serves it (JSON). */
 export interface OutboxEventJson {
@@ -75,9 +87,9 @@ export function blockFound(options: {
     subsidySats: S.toString(),
     feesSats: F.toString(),
     coinbaseValueSats: (S + F).toString(),
-    winner: { destination: options.winner, nodeId: options.winnerNodeId ?? null, worker: "rig1" },
+    winner: { destination: addr(options.winner), nodeId: options.winnerNodeId ?? null, worker: "rig1" },
     shares: options.shares.map((s) => ({
-      destination: s.destination,
+      destination: addr(s.destination),
       nodeId: s.nodeId,
       work: s.work.toString(),
       count: s.count ?? 1,

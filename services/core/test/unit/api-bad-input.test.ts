@@ -10,7 +10,7 @@ import {
   type TestCore,
   TREASURY,
 } from "../support/harness.ts";
-import { blockFound, type PoolOutbox, startPoolOutbox } from "../support/pool-outbox.ts";
+import { addr, blockFound, type PoolOutbox, startPoolOutbox } from "../support/pool-outbox.ts";
 
 const test = anyTest as TestFn<{
   h: TestCore;
@@ -226,7 +226,7 @@ test.serial(
       [
         "POST",
         "/api/v1/payments",
-        { windowBlockHash: window, recipientId: "miner:m1", amountSats: "1", method: "keysend" },
+        { windowBlockHash: window, recipientId: `miner:${addr("m1")}`, amountSats: "1", method: "keysend" },
       ],
       ["POST", "/api/v1/payments/1/result", { state: "succeeded" }],
     ];
@@ -283,7 +283,12 @@ test.serial(
       t,
       await h.call("POST", "/api/v1/payments", {
         token: POOL,
-        body: { windowBlockHash: window, recipientId: "miner:m1", amountSats: "1", method: "keysend" },
+        body: {
+          windowBlockHash: window,
+          recipientId: `miner:${addr("m1")}`,
+          amountSats: "1",
+          method: "keysend",
+        },
       }),
       403,
       "forbidden",
@@ -304,7 +309,7 @@ test.serial(
   async (t) => {
     const { h } = t.context;
     const before = await snapshot(h);
-    const intent = { windowBlockHash: hashOf(500), recipientId: "miner:m1", method: "keysend" };
+    const intent = { windowBlockHash: hashOf(500), recipientId: `miner:${addr("m1")}`, method: "keysend" };
     for (const amountSats of [-1, "-1", 0, 1.5, "1.5", "abc", null, true]) {
       isRefusal(
         t,

@@ -11,7 +11,7 @@ import {
   startTestCore,
   TREASURY,
 } from "../support/harness.ts";
-import { blockFound, startPoolOutbox } from "../support/pool-outbox.ts";
+import { addr, blockFound, startPoolOutbox } from "../support/pool-outbox.ts";
 
 async function setup(t: import("ava").ExecutionContext, overrides = {}) {
   const chain = fakeChain();
@@ -84,8 +84,8 @@ test("Lifecycle: Maturing until payoutConfirmations, then Calculated with the ca
   const expected = calculatePayout({
     subsidySats: S(200),
     coinbaseValueSats: S(200) + 777n,
-    shares,
-    winnerDestination: "bob",
+    shares: shares.map((x) => ({ ...x, destination: addr(x.destination) })),
+    winnerDestination: addr("bob"),
     carriedNodeNetworkSats: 0n,
   });
   const list = canonicalPayoutList({ blockHash: hashOf(200), height: 200 }, expected);
@@ -98,7 +98,7 @@ test("Lifecycle: Maturing until payoutConfirmations, then Calculated with the ca
   t.is(payouts.body.payoutDigest, payoutDigest(payouts.body.canonical));
   t.deepEqual(
     payouts.body.recipients.map((r: { recipientId: string }) => r.recipientId),
-    ["miner:alice", "miner:bob", "treasury"],
+    [`miner:${addr("alice")}`, `miner:${addr("bob")}`, "treasury"],
   );
 });
 
@@ -130,11 +130,15 @@ test("Orphaned (getblockhash(height) ≠ blockHash): its shares roll into the ne
   const ids = next.body.recipients.map((r: { recipientId: string }) => r.recipientId);
   t.deepEqual(
     ids,
-    ["miner:alice", "miner:bob", "node:hn_aaaaaaaaaaaaaaaa", "treasury"],
+    [`miner:${addr("alice")}`, `miner:${addr("bob")}`, "node:hn_aaaaaaaaaaaaaaaa", "treasury"],
     "alice's orphaned shares and her node count",
   );
-  const alice = next.body.recipients.find((r: { recipientId: string }) => r.recipientId === "miner:alice");
-  const bob = next.body.recipients.find((r: { recipientId: string }) => r.recipientId === "miner:bob");
+  const alice = next.body.recipients.find(
+    (r: { recipientId: string }) => r.recipientId === `miner:${addr("alice")}`,
+  );
+  const bob = next.body.recipients.find(
+    (r: { recipientId: string }) => r.recipientId === `miner:${addr("bob")}`,
+  );
   t.true(
     BigInt(alice.amountSats) - BigInt(bob.amountSats) <= 1n &&
       BigInt(bob.amountSats) - BigInt(alice.amountSats) <= 1n,
@@ -170,7 +174,7 @@ test("Orphaned (getblockhash(height) ≠ blockHash): its shares roll into the ne
   t.is(BigInt(node.amountSats), BigInt(w302.N) + BigInt(w303.N));
 });
 
-test("Failed: a window whose S is not subsidy(height) is not calculated", async (t) => {
+test("Failed: a window whose S is not subsidy(height) is not calculated, and its shares roll into the next window", async (t) => {
   const { chain, outbox, h } = await setup(t);
   chain.blocks.set(400, hashOf(400));
   outbox.events.push(
@@ -188,6 +192,35 @@ test("Failed: a window whose S is not subsidy(height) is not calculated", async 
   t.is(w.body.phase, "Failed");
   t.regex(w.body.reason, /subsidy/);
   t.deepEqual((await h.call("GET", "/api/v1/ledger", { token: ADMIN })).body.balances, []);
+
+  // README "Window phases": a Failed window loses no shares — they roll into the next
+  // calculated window, like an orphan's (real SQLite store, real API).
+  chain.blocks.set(401, hashOf(401));
+  chain.blocks.set(402, hashOf(402));
+  outbox.events.push(
+    blockFound({
+      seq: 2,
+      blockHash: hashOf(401),
+      height: 401,
+      winner: "n",
+      shares: [{ destination: "n", nodeId: null, work: 1n }],
+    }),
+  );
+  await h.core.tick();
+  const failed = await h.call("GET", `/api/v1/windows/${hashOf(400)}`, { token: ADMIN });
+  t.is(failed.body.phase, "Failed");
+  t.is(failed.body.rolledInto, hashOf(401));
+  const next = await h.call("GET", `/api/v1/windows/${hashOf(401)}/payouts`, { token: ADMIN });
+  const amounts = Object.fromEntries(
+    next.body.recipients.map((r: { recipientId: string; amountSats: string }) => [
+      r.recipientId,
+      r.amountSats,
+    ]),
+  );
+  const minersPart = S(401) - S(401) / 100n;
+  // Equal work (1 each): m's share from the Failed window is paid here, not dropped.
+  t.is(BigInt(amounts[`miner:${addr("m")}`]) + BigInt(amounts[`miner:${addr("n")}`]), minersPart);
+  t.true(BigInt(amounts[`miner:${addr("m")}`]) >= minersPart / 2n);
 });
 
 test("Payments: intent before paying (idempotent per window+recipient) → Paying → succeeded → Settled, audited", async (t) => {
@@ -214,7 +247,7 @@ test("Payments: intent before paying (idempotent per window+recipient) → Payin
   const due = (await h.call("GET", "/api/v1/payments/due", { token: TREASURY })).body.due as Json[];
   t.deepEqual(
     due.map((d) => d.recipientId),
-    ["miner:alice", "miner:bob", `node:${nodeId}`],
+    [`miner:${addr("alice")}`, `miner:${addr("bob")}`, `node:${nodeId}`],
   );
   const nodeDue = due.find((d) => d.kind === "node");
   t.is(nodeDue.nodeId, nodeId);
@@ -365,7 +398,12 @@ test("Hold pauses paying; balances below the threshold wait and the window settl
   });
   t.true(hold.body.hold);
   t.deepEqual((await h.call("GET", "/api/v1/payments/due", { token: TREASURY })).body.due, []);
-  const d0 = { windowBlockHash: hashOf(800), recipientId: "miner:big", amountSats: "1", method: "keysend" };
+  const d0 = {
+    windowBlockHash: hashOf(800),
+    recipientId: `miner:${addr("big")}`,
+    amountSats: "1",
+    method: "keysend",
+  };
   t.is(
     (await h.call("POST", "/api/v1/payments", { token: TREASURY, body: d0 })).body.error.code,
     "window-on-hold",
@@ -375,7 +413,7 @@ test("Hold pauses paying; balances below the threshold wait and the window settl
   const due = (await h.call("GET", "/api/v1/payments/due", { token: TREASURY })).body.due as Json[];
   t.deepEqual(
     due.map((d) => d.recipientId),
-    ["miner:big"],
+    [`miner:${addr("big")}`],
     "'small' waits below the threshold",
   );
   const p = await h.call("POST", "/api/v1/payments", {
@@ -389,8 +427,8 @@ test("Hold pauses paying; balances below the threshold wait and the window settl
   const w = (await h.call("GET", `/api/v1/windows/${hashOf(800)}`, { token: ADMIN })).body;
   t.is(w.phase, "Settled", "nothing in flight or due: what waits is ledger balance");
   const ledger = (await h.call("GET", "/api/v1/ledger", { token: ADMIN })).body.balances as Json[];
-  t.true(ledger.some((b) => b.recipientId === "miner:small" && BigInt(b.balanceSats) > 0n));
-  t.true(ledger.some((b) => b.recipientId === "miner:big" && b.balanceSats === "0"));
+  t.true(ledger.some((b) => b.recipientId === `miner:${addr("small")}` && BigInt(b.balanceSats) > 0n));
+  t.true(ledger.some((b) => b.recipientId === `miner:${addr("big")}` && b.balanceSats === "0"));
 });
 
 test("Node registry: credential shown once, verify for the pool, rotation, telemetry by the node itself, the treasury reads a node's pubkey", async (t) => {
