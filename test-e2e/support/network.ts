@@ -3,6 +3,14 @@
  * (`startHyperhashNetwork` on `startDevnet`), plus typed reads of Core, the pool's outbox and
  * the lnds. Nothing here is a stand-in.
  */
+import {
+  auditResponse,
+  ledgerResponse,
+  payoutsResponse,
+  satsString,
+  windowSummary,
+  workString,
+} from "@hyperhash/contracts";
 import { type Devnet, type Lnd, startDevnet, waitFor } from "@hyperhash/devnet";
 import {
   type HyperhashNetwork,
@@ -35,50 +43,25 @@ export async function startE2eNetwork(
   }
 }
 
-const sats = z.string().regex(/^[0-9]+$/);
-const windowSchema = z.object({
-  phase: z.string(),
-  blockHash: z.string(),
-  height: z.number(),
-  carriedInSats: sats.nullable(),
-  rolledInto: z.string().nullable(),
-  inFlightSats: sats,
-});
-/** A window summary as Core serves it. */
-export type WindowSummary = z.infer<typeof windowSchema>;
-const payoutsSchema = z.object({
-  payoutDigest: z.string(),
-  recipients: z.array(z.object({ recipientId: z.string(), kind: z.string(), amountSats: sats })),
-});
-const auditSchema = z.object({
-  entries: z.array(
-    z.object({
-      id: z.number(),
-      event: z.string(),
-      windowBlockHash: z.string(),
-      recipientId: z.string(),
-      paymentHash: z.string().nullable(),
-      amountSats: sats,
-      feeSats: sats.nullable(),
-    }),
-  ),
-});
-const ledgerSchema = z.object({
-  balances: z.array(
-    z.object({ recipientId: z.string(), creditedSats: sats, paidSats: sats, inFlightSats: sats }),
-  ),
-});
+/** A window summary as Core serves it (Core's own response schema, `@hyperhash/contracts`). */
+export type WindowSummary = z.output<typeof windowSummary>;
+/** The pool's outbox as JSON (sats as decimal strings): the pool's wire form, not Core's. */
 const outboxSchema = z.object({
   events: z.array(
     z.object({
       seq: z.number(),
       blockHash: z.string(),
       height: z.number(),
-      subsidySats: sats,
-      coinbaseValueSats: sats,
+      subsidySats: satsString,
+      coinbaseValueSats: satsString,
       winner: z.object({ destination: z.string(), nodeId: z.string().nullable() }),
       shares: z.array(
-        z.object({ destination: z.string(), nodeId: z.string().nullable(), work: sats, count: z.number() }),
+        z.object({
+          destination: z.string(),
+          nodeId: z.string().nullable(),
+          work: workString,
+          count: z.number(),
+        }),
       ),
     }),
   ),
@@ -90,17 +73,23 @@ export type OutboxEvent = z.infer<typeof outboxSchema>["events"][number];
 export function reads(network: HyperhashNetwork) {
   return {
     windows: async () =>
-      windowSchema
+      windowSummary
         .array()
         .parse((await network.admin<{ windows: unknown }>("GET", "/api/v1/windows?limit=1000")).windows),
-    window: async (hash: string) => windowSchema.parse(await network.admin("GET", `/api/v1/windows/${hash}`)),
+    window: async (hash: string) =>
+      windowSummary.parse(await network.admin("GET", `/api/v1/windows/${hash}`)),
     payouts: async (hash: string) =>
-      payoutsSchema.parse(await network.admin("GET", `/api/v1/windows/${hash}/payouts`)),
-    audit: async () => auditSchema.parse(await network.admin("GET", "/api/v1/audit?limit=1000")).entries,
-    ledger: async () => ledgerSchema.parse(await network.admin("GET", "/api/v1/ledger")).balances,
+      payoutsResponse.parse(await network.admin("GET", `/api/v1/windows/${hash}/payouts`)),
+    audit: async () => auditResponse.parse(await network.admin("GET", "/api/v1/audit?limit=1000")).entries,
+    ledger: async () => ledgerResponse.parse(await network.admin("GET", "/api/v1/ledger")).balances,
     outbox: async () =>
-      outboxSchema.parse(await (await fetch(`${network.poolUrl}/api/v1/outbox?after=0&limit=1000`)).json())
-        .events,
+      outboxSchema.parse(
+        await (
+          await fetch(`${network.poolUrl}/api/v1/outbox?after=0&limit=1000`, {
+            headers: { authorization: `Bearer ${network.poolApiToken}` },
+          })
+        ).json(),
+      ).events,
   };
 }
 

@@ -19,6 +19,8 @@ export interface SessionSettings {
   readonly blockTarget: bigint | null;
   /** How far ahead of the clock ntime may be (s). */
   readonly maxFutureSeconds: number;
+  /** Open channels one connection may hold; beyond it OpenMiningChannel.Error `too-many-channels`. */
+  readonly maxChannelsPerConnection: number;
 }
 
 /** Pool-wide state and services for the connection loops. */

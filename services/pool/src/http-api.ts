@@ -1,7 +1,10 @@
 /**
  * The pool's HTTP API on node:http: the outbox Core reads (OUTBOX CONTRACT), blocks and stats.
- * Queries are validated with zod; bodies are never read (GET only).
+ * Queries are validated with zod; bodies are never read (GET only). With a token, every route
+ * needs `Authorization: Bearer <token>` (payout destinations are in all of them); /healthz,
+ * /readyz and /metrics are on the ops server and stay open.
  */
+import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
@@ -55,6 +58,14 @@ function reply(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
 }
 
+const digest = (s: string) => createHash("sha256").update(s, "utf8").digest();
+
+/** Whether the request carries the bearer token; compared in constant time on digests. */
+export function bearerMatches(header: string | undefined, token: string): boolean {
+  const presented = header?.startsWith("Bearer ") ? header.slice(7) : "";
+  return timingSafeEqual(digest(presented), digest(token)) && presented.length > 0;
+}
+
 function route(store: ShareStore, live: () => LiveStats, req: IncomingMessage, res: ServerResponse): void {
   if (req.method !== "GET") {
     res.writeHead(405, { allow: "GET" }).end();
@@ -106,8 +117,16 @@ export async function startHttpApi(options: {
   live: () => LiveStats;
   host: string;
   port: number;
+  /** Bearer token every request must carry; without it the API is open (loopback only). */
+  token?: string;
 }): Promise<PoolHttpApi> {
+  const { token } = options;
   const server: Server = createServer((req, res) => {
+    if (token !== undefined && !bearerMatches(req.headers.authorization, token)) {
+      res.setHeader("www-authenticate", 'Bearer realm="hh-pool"');
+      reply(res, 401, { error: "unauthorized", message: "a valid bearer token is required" });
+      return;
+    }
     try {
       route(options.store, options.live, req, res);
     } catch (err) {

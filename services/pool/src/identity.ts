@@ -6,11 +6,15 @@
  * Lightning node pubkey in hex. Pure: parsing never touches the node registry; whether a
  * connection may name a node is decided by the caller.
  */
-import { AddressError, addressToScriptPubKey, type Network } from "@hyperhash/bitcoin";
+import type { Network } from "@hyperhash/bitcoin";
+import { canonicalDestination, NODE_ID_PATTERN } from "@hyperhash/contracts";
 
 /** A parsed user identity. */
 export interface MinerIdentity {
-  /** Payout destination exactly as given (address, or lower-case pubkey hex). */
+  /**
+   * Payout destination in canonical form (the contract's `canonicalDestination`): bech32
+   * lower-case, base58 as is, pubkey lower-case hex — so case variants are one miner.
+   */
   readonly destination: string;
   /** What the destination is. */
   readonly destinationKind: "address" | "lightning-pubkey";
@@ -32,9 +36,7 @@ export type IdentityResult =
   | { readonly ok: true; readonly identity: MinerIdentity }
   | { readonly ok: false; readonly error: IdentityError; readonly detail: string };
 
-const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const WORKER = /^[\x21-\x7e]{0,64}$/;
-const LIGHTNING_PUBKEY = /^0[23][0-9a-f]{64}$/;
 
 /** Parses `[<node id>/]<destination>[.<worker>]` against the pool's network. */
 export function parseUserIdentity(text: string, network: Network): IdentityResult {
@@ -47,28 +49,17 @@ export function parseUserIdentity(text: string, network: Network): IdentityResul
   if (slash >= 0) {
     nodeId = rest.slice(0, slash);
     rest = rest.slice(slash + 1);
-    if (!NODE_ID.test(nodeId)) return { ok: false, error: "invalid-node-id", detail: nodeId };
+    if (!NODE_ID_PATTERN.test(nodeId)) return { ok: false, error: "invalid-node-id", detail: nodeId };
   }
   // Addresses and hex never contain '.', so the first dot starts the worker name.
   const dot = rest.indexOf(".");
   const destinationText = dot >= 0 ? rest.slice(0, dot) : rest;
   const worker = dot >= 0 ? rest.slice(dot + 1) : "";
   if (!WORKER.test(worker)) return { ok: false, error: "invalid-worker", detail: worker };
-  const lower = destinationText.toLowerCase();
-  if (LIGHTNING_PUBKEY.test(lower)) {
-    return {
-      ok: true,
-      identity: { destination: lower, destinationKind: "lightning-pubkey", nodeId, worker },
-    };
-  }
-  try {
-    addressToScriptPubKey(destinationText, network);
-  } catch (err) {
-    const detail = err instanceof AddressError ? err.reason : String(err);
-    return { ok: false, error: "invalid-destination", detail };
-  }
+  const canonical = canonicalDestination(destinationText, network);
+  if (!canonical.ok) return { ok: false, error: "invalid-destination", detail: canonical.reason };
   return {
     ok: true,
-    identity: { destination: destinationText, destinationKind: "address", nodeId, worker },
+    identity: { destination: canonical.destination, destinationKind: canonical.kind, nodeId, worker },
   };
 }

@@ -2,73 +2,10 @@
  * hh-pool process: reads HH_POOL_* (validated with zod), starts the pool, stops on
  * SIGTERM/SIGINT. See the README for every variable.
  */
-import { fromHex, NETWORKS } from "@hyperhash/bitcoin";
-import { parseAuthorityPublicKey, parseAuthoritySecretKey } from "@hyperhash/sv2";
+import { readFileSync } from "node:fs";
 import { createLogger } from "@hyperhash/telemetry";
-import { z } from "zod";
+import { poolEnvSchema } from "./config-contract.ts";
 import { startPool } from "./pool.ts";
-
-const port = z.coerce.number().int().min(0).max(65_535);
-const key32 = z.string().transform((text, ctx) => {
-  try {
-    return /^[0-9a-fA-F]{64}$/.test(text) ? fromHex(text) : parseAuthoritySecretKey(text);
-  } catch {
-    ctx.addIssue({ code: "custom", message: "not a 32-byte key (hex or base58check)" });
-    return z.NEVER;
-  }
-});
-const nodesSchema = z
-  .string()
-  .default("")
-  .transform((text) =>
-    text
-      .split(",")
-      .map((pair) => pair.trim())
-      .filter(Boolean)
-      .map((pair) => {
-        const colon = pair.indexOf(":");
-        return { nodeId: pair.slice(0, colon), credential: pair.slice(colon + 1) };
-      }),
-  )
-  .pipe(z.array(z.object({ nodeId: z.string().min(1).max(64), credential: z.string().min(8).max(200) })));
-
-/** The environment hh-pool reads. */
-export const poolEnvSchema = z.object({
-  HH_POOL_NETWORK: z.enum(NETWORKS as [string, ...string[]]).transform((n) => n as (typeof NETWORKS)[number]),
-  HH_POOL_HOST: z.string().default("0.0.0.0"),
-  HH_POOL_PORT: port.default(34254),
-  HH_POOL_AUTHORITY_SECRET_KEY: key32,
-  HH_POOL_STATIC_SECRET_KEY: key32.optional(),
-  HH_POOL_CERTIFICATE_VALIDITY_SECONDS: z.coerce.number().int().min(60).default(3600),
-  HH_POOL_TP_HOST: z.string().min(1),
-  HH_POOL_TP_PORT: port,
-  HH_POOL_TP_AUTHORITY_PUBLIC_KEY: z
-    .string()
-    .optional()
-    .transform((text) => (text ? parseAuthorityPublicKey(text) : undefined)),
-  HH_POOL_TREASURY_ADDRESS: z.string().min(1),
-  HH_POOL_TAG: z.string().max(40).default("hyperhash"),
-  HH_POOL_DB_PATH: z.string().min(1),
-  HH_POOL_DB_SYNCHRONOUS: z.enum(["FULL", "NORMAL"]).default("FULL"),
-  HH_POOL_HTTP_HOST: z.string().default("0.0.0.0"),
-  HH_POOL_HTTP_PORT: port.default(8080),
-  HH_POOL_OPS_HOST: z.string().default("0.0.0.0"),
-  HH_POOL_OPS_PORT: port.default(9090),
-  HH_POOL_BLOCK_TARGET: z
-    .string()
-    .regex(/^(0x)?[0-9a-fA-F]{1,64}$/)
-    .optional()
-    .transform((hex) => (hex ? BigInt(hex.startsWith("0x") ? hex : `0x${hex}`) : null)),
-  HH_POOL_SHARES_PER_MINUTE: z.coerce.number().positive().max(6000).default(6),
-  HH_POOL_MIN_DIFFICULTY: z.coerce
-    .number()
-    .positive()
-    .default(2 ** -32),
-  HH_POOL_NODES: nodesSchema,
-  HH_POOL_COMMIT_INTERVAL_MS: z.coerce.number().int().min(0).max(1000).default(10),
-  HH_POOL_COMMIT_MAX_SHARES: z.coerce.number().int().min(1).max(100_000).default(500),
-  HH_POOL_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
-});
 
 async function main(): Promise<void> {
   const parsed = poolEnvSchema.safeParse(process.env);
@@ -83,6 +20,14 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const env = parsed.data;
+  const secretFrom = (inline: string | undefined, file: string | undefined) =>
+    inline ?? (file ? readFileSync(file, "utf8").trim() : undefined);
+  const coreToken = secretFrom(env.HH_POOL_CORE_TOKEN, env.HH_POOL_CORE_TOKEN_FILE);
+  const apiToken = secretFrom(env.HH_POOL_API_TOKEN, env.HH_POOL_API_TOKEN_FILE);
+  if (env.HH_POOL_CORE_URL && !coreToken) {
+    logger.error("invalid configuration", { issues: ["HH_POOL_CORE_URL needs HH_POOL_CORE_TOKEN(_FILE)"] });
+    process.exit(2);
+  }
   const pool = await startPool({
     network: env.HH_POOL_NETWORK,
     host: env.HH_POOL_HOST,
@@ -110,7 +55,20 @@ async function main(): Promise<void> {
       targetSharesPerMinute: env.HH_POOL_SHARES_PER_MINUTE,
       minDifficulty: env.HH_POOL_MIN_DIFFICULTY,
     },
+    ...(env.HH_POOL_CORE_URL && coreToken
+      ? {
+          core: {
+            url: env.HH_POOL_CORE_URL,
+            token: coreToken,
+            cacheTtlMs: env.HH_POOL_NODE_CACHE_TTL_SECONDS * 1000,
+            negativeCacheTtlMs: env.HH_POOL_NODE_CACHE_NEGATIVE_TTL_SECONDS * 1000,
+          },
+        }
+      : {}),
     nodes: env.HH_POOL_NODES,
+    ...(apiToken ? { apiToken } : {}),
+    maxChannelsPerConnection: env.HH_POOL_MAX_CHANNELS_PER_CONNECTION,
+    maxConnectionsPerAddress: env.HH_POOL_MAX_CONNECTIONS_PER_ADDRESS,
     commitIntervalMs: env.HH_POOL_COMMIT_INTERVAL_MS,
     commitMaxShares: env.HH_POOL_COMMIT_MAX_SHARES,
     logger,

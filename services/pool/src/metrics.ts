@@ -15,6 +15,8 @@ export interface PoolMetrics {
   readonly channels: Gauge<"channel_kind">;
   readonly commitSeconds: Histogram;
   readonly templates: Counter;
+  readonly connectionsRefused: Counter<"reason">;
+  readonly nodeVerifications: Counter<"result">;
 }
 
 /** Registers the pool's metrics on a fresh registry. */
@@ -69,6 +71,18 @@ export function createPoolMetrics(): PoolMetrics {
     templates: new Counter({
       name: "hyperhash_pool_templates_total",
       help: "Templates received from the template provider",
+      registers,
+    }),
+    connectionsRefused: new Counter({
+      name: "hyperhash_pool_connections_refused_total",
+      help: "Miner connections refused at accept, by reason",
+      labelNames: ["reason"],
+      registers,
+    }),
+    nodeVerifications: new Counter({
+      name: "hyperhash_pool_node_verifications_total",
+      help: "Node credential checks: cached, or Core's answer (valid, invalid, unavailable)",
+      labelNames: ["result"],
       registers,
     }),
   };

@@ -16,10 +16,11 @@ import {
 import { acceptResponder } from "@hyperhash/sv2/connection";
 import { createLogger, type Logger, startOpsServer } from "@hyperhash/telemetry";
 import type { PoolContext, SessionSettings } from "./context.ts";
+import { coreNodeRegistry, createCredentialCache } from "./core-node-registry.ts";
 import { startHttpApi } from "./http-api.ts";
 import { createJobBoard } from "./jobs.ts";
-import { createPoolMetrics } from "./metrics.ts";
-import { type NodeCredential, staticNodeRegistry } from "./node-registry.ts";
+import { createPoolMetrics, type PoolMetrics } from "./metrics.ts";
+import { type NodeCredential, type NodeRegistry, staticNodeRegistry } from "./node-registry.ts";
 import { createMiningSession, type MiningSession } from "./session.ts";
 import { createShareLog } from "./share-log.ts";
 import { MAX_FUTURE_BLOCK_TIME_SECONDS } from "./share-validator.ts";
@@ -60,8 +61,29 @@ export interface PoolConfig {
   /** How often silent channels are re-judged (ms, default 5000). */
   readonly vardiffTickMs?: number;
   readonly targetGraceMs?: number;
-  /** HyperNode credentials (until Core's registry serves them). */
+  /**
+   * Where node credentials are verified: Core's `POST /api/v1/nodes/verify` with the pool
+   * token, answers cached (positive `cacheTtlMs`, default 30 s: the longest a deregistered node
+   * still binds a new connection; negative `negativeCacheTtlMs`, default 10 s).
+   */
+  readonly core?: {
+    readonly url: string;
+    readonly token: string;
+    readonly cacheTtlMs?: number;
+    readonly negativeCacheTtlMs?: number;
+    readonly cacheMaxEntries?: number;
+  };
+  /** A fixed list of node credentials instead of Core (tests without a Core); not with `core`. */
   readonly nodes?: readonly NodeCredential[];
+  /**
+   * Bearer token every `/api/v1/*` request must carry (Core's HH_CORE_POOL_OUTBOX_TOKEN).
+   * Required unless the API listens on loopback only.
+   */
+  readonly apiToken?: string;
+  /** Open channels per connection (default 64). */
+  readonly maxChannelsPerConnection?: number;
+  /** Concurrent connections per remote address (default 256); more are refused at accept. */
+  readonly maxConnectionsPerAddress?: number;
   /** Group commit: longest wait (ms) and batch size. */
   readonly commitIntervalMs?: number;
   readonly commitMaxShares?: number;
@@ -104,6 +126,13 @@ export async function startPool(config: PoolConfig): Promise<RunningPool> {
   if (config.blockTarget != null && config.network !== "regtest") {
     throw new Error("blockTarget is a regtest-only setting");
   }
+  if (config.core && config.nodes && config.nodes.length > 0) {
+    throw new Error("node credentials come from Core or from a static list, not both");
+  }
+  const httpHost = config.httpHost ?? "127.0.0.1";
+  if (!config.apiToken && !isLoopback(httpHost)) {
+    throw new Error(`the pool's HTTP API on ${httpHost} needs an API token (HH_POOL_API_TOKEN)`);
+  }
   const logger = config.logger ?? createLogger({ service: "hh-pool" });
   const now = config.now ?? Date.now;
   const payoutScript = addressToScriptPubKey(config.treasuryAddress, config.network);
@@ -115,6 +144,7 @@ export async function startPool(config: PoolConfig): Promise<RunningPool> {
     versionRollingMask: config.versionRollingMask ?? 0x1fff_ffe0,
     blockTarget: config.blockTarget ?? null,
     maxFutureSeconds: config.maxFutureSeconds ?? MAX_FUTURE_BLOCK_TIME_SECONDS,
+    maxChannelsPerConnection: config.maxChannelsPerConnection ?? 64,
   };
   const store = openSqliteStore({ path: config.dbPath, synchronous: config.dbSynchronous ?? "FULL" });
   const metrics = createPoolMetrics();
@@ -161,7 +191,7 @@ export async function startPool(config: PoolConfig): Promise<RunningPool> {
       maxChannels: config.maxChannels ?? 1_000_000,
     }),
     shareLog,
-    nodes: staticNodeRegistry(config.nodes ?? []),
+    nodes: nodeRegistry(config, metrics, now),
     metrics,
     logger,
     now,
@@ -175,10 +205,20 @@ export async function startPool(config: PoolConfig): Promise<RunningPool> {
   const authorityPublicKey = xOnlyPublicKey(config.authoritySecretKey);
   let connectionSeq = 0;
   const sockets = new Set<Socket>();
+  const perAddress = createAddressLimiter(config.maxConnectionsPerAddress ?? 256);
   const onSocket = (socket: Socket) => {
+    const address = socket.remoteAddress ?? "unknown";
+    if (!perAddress.acquire(address)) {
+      metrics.connectionsRefused.inc({ reason: "per-address-limit" });
+      socket.destroy();
+      return;
+    }
     const id = `c${++connectionSeq}`;
     sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
+    socket.once("close", () => {
+      sockets.delete(socket);
+      perAddress.release(address);
+    });
     acceptResponder(socket, {
       staticKey,
       authoritySecretKey: config.authoritySecretKey,
@@ -205,8 +245,9 @@ export async function startPool(config: PoolConfig): Promise<RunningPool> {
   const isReady = () => tdp.connected && board.tip !== null && board.activeJob !== null;
   const http = await startHttpApi({
     store,
-    host: config.httpHost ?? "127.0.0.1",
+    host: httpHost,
     port: config.httpPort ?? 0,
+    ...(config.apiToken ? { token: config.apiToken } : {}),
     live: () => ({
       connections: sessions.size,
       channels: [...sessions].reduce((n, s) => n + s.channels.size, 0),
@@ -251,5 +292,46 @@ export async function startPool(config: PoolConfig): Promise<RunningPool> {
       })();
       return stopping;
     },
+  };
+}
+
+const isLoopback = (host: string) => host === "localhost" || host === "::1" || host.startsWith("127.");
+
+function nodeRegistry(config: PoolConfig, metrics: PoolMetrics, now: () => number): NodeRegistry {
+  if (!config.core) return staticNodeRegistry(config.nodes ?? []);
+  return coreNodeRegistry({
+    url: config.core.url,
+    token: config.core.token,
+    cache: createCredentialCache({
+      positiveTtlMs: config.core.cacheTtlMs ?? 30_000,
+      negativeTtlMs: config.core.negativeCacheTtlMs ?? 10_000,
+      maxEntries: config.core.cacheMaxEntries ?? 10_000,
+      now,
+    }),
+    observe: (result) => metrics.nodeVerifications.inc({ result }),
+  });
+}
+
+/** Counts open connections per remote address against a cap. */
+export function createAddressLimiter(max: number): {
+  acquire(address: string): boolean;
+  release(address: string): void;
+  count(address: string): number;
+} {
+  if (!(Number.isInteger(max) && max >= 1)) throw new RangeError("maxConnectionsPerAddress must be ≥ 1");
+  const open = new Map<string, number>();
+  return {
+    acquire(address) {
+      const n = open.get(address) ?? 0;
+      if (n >= max) return false;
+      open.set(address, n + 1);
+      return true;
+    },
+    release(address) {
+      const n = (open.get(address) ?? 0) - 1;
+      if (n > 0) open.set(address, n);
+      else open.delete(address);
+    },
+    count: (address) => open.get(address) ?? 0,
   };
 }

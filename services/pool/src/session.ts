@@ -48,6 +48,7 @@ export function createMiningSession(ctx: PoolContext, conn: Sv2Connection, id: s
   const channels = new Map<number, MiningChannel>();
   let setupDone = false;
   let binding: NodeBinding = { kind: "unbound" };
+  let deviceId = "";
   let groupChannelId = 0;
 
   const send = (m: Sv2Message): void => {
@@ -99,7 +100,7 @@ export function createMiningSession(ctx: PoolContext, conn: Sv2Connection, id: s
     });
   }
 
-  function handleSetup(m: Extract<Sv2Message, { type: "SetupConnection" }>): void {
+  async function handleSetup(m: Extract<Sv2Message, { type: "SetupConnection" }>): Promise<void> {
     if (setupDone) throw new ProtocolViolation("second SetupConnection");
     const refuse = (errorCode: string, flags = 0) => {
       send({ type: "SetupConnection.Error", flags, errorCode });
@@ -109,8 +110,14 @@ export function createMiningSession(ctx: PoolContext, conn: Sv2Connection, id: s
     if (m.minVersion > 2 || m.maxVersion < 2) refuse("protocol-version-mismatch");
     // Work selection needs Job Declaration, which the pool does not run yet.
     if (m.flags & UNSUPPORTED_FLAGS) refuse("unsupported-feature-flags", m.flags & UNSUPPORTED_FLAGS);
-    binding = ctx.nodes.bind(m.deviceId);
+    // Awaited inside the read loop: no later message of this connection runs before the answer.
+    binding = await ctx.nodes.bind(m.deviceId);
     if (binding.kind === "refused") refuse("invalid-node-credential");
+    if (binding.kind === "unavailable") {
+      log.warn("node credential not verifiable", { node: binding.nodeId, detail: binding.detail });
+      refuse("node-registry-unavailable");
+    }
+    deviceId = m.deviceId;
     setupDone = true;
     // Version rolling is allowed and channels of either kind are served, so no flag is set.
     send({ type: "SetupConnection.Success", usedVersion: 2, flags: 0 });
@@ -121,7 +128,27 @@ export function createMiningSession(ctx: PoolContext, conn: Sv2Connection, id: s
     });
   }
 
-  function handleOpen(request: OpenRequest): void {
+  /**
+   * A bound connection's credential is re-checked (through the registry's cache) before each
+   * channel it opens, so a deregistered node opens nothing once its cached answer expires.
+   * Core being unreachable keeps the binding verified at setup: an outage does not stop mining.
+   */
+  async function recheckBinding(): Promise<void> {
+    if (binding.kind !== "bound") return;
+    const now = await ctx.nodes.bind(deviceId);
+    if (now.kind === "refused" || now.kind === "unbound") {
+      log.info("node credential no longer valid", { node: binding.nodeId });
+      binding = { kind: "refused", nodeId: binding.nodeId };
+    }
+  }
+
+  async function handleOpen(request: OpenRequest): Promise<void> {
+    if (channels.size >= ctx.settings.maxChannelsPerConnection) {
+      send({ type: "OpenMiningChannel.Error", requestId: request.requestId, errorCode: "too-many-channels" });
+      log.info("channel refused", { error: "too-many-channels", open: channels.size });
+      return;
+    }
+    if (request.userIdentity.includes("/")) await recheckBinding();
     if (groupChannelId === 0) groupChannelId = ctx.nextChannelId();
     const outcome = openChannel(ctx, request, {
       connectionId: id,
@@ -171,11 +198,9 @@ export function createMiningSession(ctx: PoolContext, conn: Sv2Connection, id: s
     ctx.metrics.channelHashRate.remove({ channel_id: String(channelId) });
   }
 
-  function handle(m: Sv2Message): void {
-    if (m.type === "SetupConnection") {
-      handleSetup(m);
-      return;
-    }
+  /** Handles one message; a promise only where the registry is asked (setup, node channels). */
+  function handle(m: Sv2Message): void | Promise<void> {
+    if (m.type === "SetupConnection") return handleSetup(m);
     if (!setupDone) throw new ProtocolViolation(`${m.type} before SetupConnection`);
     switch (m.type) {
       case "SubmitSharesStandard":
@@ -183,11 +208,9 @@ export function createMiningSession(ctx: PoolContext, conn: Sv2Connection, id: s
         handleSubmit(ctx, sink, acks, channels.get(m.channelId), m);
         return;
       case "OpenStandardMiningChannel":
-        handleOpen({ ...m, kind: "standard", minExtranonceSize: 0 });
-        return;
+        return handleOpen({ ...m, kind: "standard", minExtranonceSize: 0 });
       case "OpenExtendedMiningChannel":
-        handleOpen({ ...m, kind: "extended" });
-        return;
+        return handleOpen({ ...m, kind: "extended" });
       case "UpdateChannel": {
         const channel = channels.get(m.channelId);
         const error = channel
@@ -225,7 +248,9 @@ export function createMiningSession(ctx: PoolContext, conn: Sv2Connection, id: s
           if (err instanceof Sv2CodecError && err.code === "unknown-message") continue;
           throw err;
         }
-        handle(message);
+        // Strictly in order: the next frame is read only once this message is handled.
+        const pending = handle(message);
+        if (pending) await pending;
       }
     } catch (err) {
       log.info("connection closed", { reason: err instanceof Error ? err.message : String(err) });

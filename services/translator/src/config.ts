@@ -3,6 +3,7 @@
  * is given and `main.ts` builds it from HH_TRANSLATOR_* variables.
  */
 import { z } from "zod";
+import { TRANSLATOR_CHANNEL_MODES } from "./config-contract.ts";
 
 const isPowerOfTwo = (d: number) => Number.isFinite(d) && d > 0 && 2 ** Math.round(Math.log2(d)) === d;
 const difficulty = z.number().positive().refine(isPowerOfTwo, "difficulty must be a power of two");
@@ -38,7 +39,7 @@ export const TranslatorConfigSchema = z
     /** Node credential issued by Core, sent in SetupConnection.device_id as `<nodeId>:<credential>`. */
     credential: z.string().min(1).max(180),
     /** `per-miner`: one extended channel per SV1 miner; `aggregated`: one for the translator. */
-    channelMode: z.enum(["per-miner", "aggregated"]).default("per-miner"),
+    channelMode: z.enum(TRANSLATOR_CHANNEL_MODES).default("per-miner"),
     /** Aggregated mode: `<payout destination>[.<worker>]` the whole translator mines as. */
     aggregatedIdentity: z.string().min(1).max(160).optional(),
     /** extranonce2_size given to miners (cgminer-family firmware breaks above 8). */

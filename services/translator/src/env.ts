@@ -3,44 +3,8 @@
  * Every variable is listed in the README.
  */
 import { readFileSync } from "node:fs";
-import { z } from "zod";
 import type { TranslatorConfigInput } from "./config.ts";
-
-const int = z.coerce.number().int();
-const num = z.coerce.number();
-
-const EnvSchema = z.object({
-  HH_TRANSLATOR_HOST: z.string().optional(),
-  HH_TRANSLATOR_PORT: int.optional(),
-  HH_TRANSLATOR_OPS_HOST: z.string().optional(),
-  HH_TRANSLATOR_OPS_PORT: int.optional(),
-  /** Comma-separated `host:port[#authorityPublicKey]`, in failover order. */
-  HH_TRANSLATOR_UPSTREAMS: z.string().min(1),
-  HH_TRANSLATOR_NODE_ID: z.string().min(1),
-  /** The credential itself, or … */
-  HH_TRANSLATOR_CREDENTIAL: z.string().optional(),
-  /** … a file holding it (a mounted Secret). */
-  HH_TRANSLATOR_CREDENTIAL_FILE: z.string().optional(),
-  HH_TRANSLATOR_CHANNEL_MODE: z.enum(["per-miner", "aggregated"]).optional(),
-  HH_TRANSLATOR_AGGREGATED_IDENTITY: z.string().optional(),
-  HH_TRANSLATOR_EXTRANONCE2_SIZE: int.optional(),
-  HH_TRANSLATOR_MAX_MINERS: int.optional(),
-  HH_TRANSLATOR_VERSION_ROLLING_MASK: z
-    .string()
-    .regex(/^(0x)?[0-9a-fA-F]{1,8}$/)
-    .transform((s) => Number.parseInt(s.replace(/^0x/, ""), 16))
-    .optional(),
-  HH_TRANSLATOR_MAX_LINE_BYTES: int.optional(),
-  HH_TRANSLATOR_IDLE_TIMEOUT_MS: int.optional(),
-  HH_TRANSLATOR_INITIAL_DIFFICULTY: num.optional(),
-  HH_TRANSLATOR_MIN_DIFFICULTY: num.optional(),
-  HH_TRANSLATOR_MAX_DIFFICULTY: num.optional(),
-  HH_TRANSLATOR_SHARES_PER_MINUTE: num.optional(),
-  HH_TRANSLATOR_NOMINAL_HASH_RATE: num.optional(),
-  HH_TRANSLATOR_RECONNECT_MIN_MS: int.optional(),
-  HH_TRANSLATOR_RECONNECT_MAX_MS: int.optional(),
-  HH_TRANSLATOR_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).optional(),
-});
+import { translatorEnvSchema } from "./config-contract.ts";
 
 /** Parses `host:port[#key]` entries. */
 export function parseUpstreams(text: string): { host: string; port: number; authorityPublicKey?: string }[] {
@@ -59,7 +23,7 @@ export function parseUpstreams(text: string): { host: string; port: number; auth
 
 /** Builds the translator configuration from `env`; throws a readable error when invalid. */
 export function configFromEnv(env: NodeJS.ProcessEnv): TranslatorConfigInput {
-  const e = EnvSchema.parse(env);
+  const e = translatorEnvSchema.parse(env);
   const credential =
     e.HH_TRANSLATOR_CREDENTIAL ??
     (e.HH_TRANSLATOR_CREDENTIAL_FILE

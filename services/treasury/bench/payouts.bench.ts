@@ -43,6 +43,7 @@ try {
       },
     }),
     nodePubkey: async () => ({ ok: true, value: null }),
+    nodeAgent: async () => ({ ok: true, value: null }),
   };
   const t = devnet.treasury;
   const connection = { socket: t.grpcSocket, certPem: t.certPem, macaroonHex: t.macaroonHex };

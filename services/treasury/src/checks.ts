@@ -41,11 +41,3 @@ export function largestOutbound(channels: ChannelLiquidity[]): bigint {
 
 /** Lightning pubkeys are 33-byte compressed points; anything else a miner names is an address. */
 export const isLightningPubkey = (destination: string) => /^0[23][0-9a-f]{64}$/.test(destination);
-
-/** The fault-injection switch: `exit-after-payment:N` exits right after the Nth paid payment. */
-export function parseFault(spec: string | undefined): { exitAfterPayments?: number } {
-  if (!spec) return {};
-  const m = /^exit-after-payment:([1-9]\d{0,5})$/.exec(spec);
-  if (!m) throw new Error(`HH_FAULT: unknown fault "${spec}" (known: exit-after-payment:N)`);
-  return { exitAfterPayments: Number(m[1]) };
-}

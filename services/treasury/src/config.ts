@@ -3,7 +3,7 @@ import type { LndConnection } from "@hyperhash/lightning";
 import type { LogLevel } from "@hyperhash/telemetry";
 import { z } from "zod";
 import type { AgentEndpoint } from "./agent-client.ts";
-import { parseFault } from "./checks.ts";
+import { secret, treasuryEnvSchema } from "./config-contract.ts";
 
 /** Everything startTreasury needs, already validated. */
 export interface TreasuryConfig {
@@ -11,7 +11,10 @@ export interface TreasuryConfig {
   lnd: LndConnection;
   /** SQLite file of payments (WAL). */
   dbPath: string;
-  /** Node id → its agent. */
+  /**
+   * Node id → its agent, configured statically (HH_TREASURY_AGENTS: tests, overrides); nodes
+   * not in it are looked up at Core, where each agent reports its endpoint.
+   */
   agents: ReadonlyMap<string, AgentEndpoint>;
   /** Fee limit per payment: max(baseSats, amount × ppm / 1e6). */
   feeLimits: { baseSats: bigint; ppm: bigint };
@@ -26,12 +29,14 @@ export interface TreasuryConfig {
   opsHost: string;
   /** /metrics /healthz /readyz; undefined serves none. */
   opsPort?: number;
-  /** HH_FAULT: exit right after the Nth payment lnd reports settled. */
-  fault: { exitAfterPayments?: number };
+  /**
+   * @deprecated Ignored, kept so existing callers type-check: fault injection is test-only
+   * (test/support/main-fault.ts passes a hook to startTreasury).
+   */
+  fault?: Record<string, never>;
   logLevel: LogLevel;
 }
 
-const secret = z.string().min(16, "tokens are at least 16 characters");
 const agentsSchema = z.record(
   z.string().min(1).max(100),
   z.strictObject({
@@ -43,41 +48,21 @@ const agentsSchema = z.record(
       .optional(),
   }),
 );
-const port = z.coerce.number().int().min(0).max(65535);
-const intSats = z.string().regex(/^(0|[1-9]\d{0,15})$/);
-
-const envSchema = z.object({
-  HH_TREASURY_CORE_URL: z.url(),
-  HH_TREASURY_CORE_TOKEN: secret.optional(),
-  HH_TREASURY_CORE_TOKEN_FILE: z.string().min(1).optional(),
-  HH_TREASURY_LND_SOCKET: z.string().regex(/^[^\s:]+:\d{1,5}$/, "host:port"),
-  HH_TREASURY_LND_CERT_PATH: z.string().min(1),
-  HH_TREASURY_LND_MACAROON_PATH: z.string().min(1),
-  HH_TREASURY_DB_PATH: z.string().min(1),
-  HH_TREASURY_AGENTS: z.string().optional(),
-  HH_TREASURY_AGENTS_FILE: z.string().min(1).optional(),
-  HH_TREASURY_FEE_LIMIT_SATS: intSats.default("10"),
-  HH_TREASURY_FEE_LIMIT_PPM: intSats.default("5000"),
-  HH_TREASURY_MIN_INVOICE_LIFE_SECONDS: z.coerce.number().int().min(0).default(120),
-  HH_TREASURY_ONCHAIN_MIN_SATS: intSats.default("100000"),
-  HH_TREASURY_POLL_INTERVAL_MS: z.coerce.number().int().min(50).default(5000),
-  HH_TREASURY_METRICS_INTERVAL_MS: z.coerce.number().int().min(100).default(15_000),
-  HH_TREASURY_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
-  HH_TREASURY_OPS_HOST: z.string().min(1).default("127.0.0.1"),
-  HH_TREASURY_OPS_PORT: port.optional(),
-  HH_TREASURY_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
-  HH_FAULT: z.string().optional(),
-});
-
 /** Parses the agent directory (JSON object: node id → { url, token, pubkey? }). */
 export function parseAgents(json: string): Map<string, AgentEndpoint> {
   const parsed = agentsSchema.parse(JSON.parse(json));
   return new Map(Object.entries(parsed).map(([nodeId, a]) => [nodeId, a as AgentEndpoint]));
 }
 
-/** Reads and validates HH_TREASURY_* (and HH_FAULT); file paths are read here. Throws on bad config. */
+/**
+ * Reads and validates HH_TREASURY_*; file paths are read here. Throws on bad config. HH_FAULT
+ * (fault injection) exists only in the test entry `test/support/main-fault.ts`, never bundled
+ * into the image: set here it is refused, so nobody believes a production treasury honours it.
+ */
 export function configFromEnv(env: NodeJS.ProcessEnv): TreasuryConfig {
-  const e = envSchema.parse(env);
+  if (env.HH_FAULT)
+    throw new Error("HH_FAULT is a test-only switch (services/treasury/test/support/main-fault.ts)");
+  const e = treasuryEnvSchema.parse(env);
   const token =
     e.HH_TREASURY_CORE_TOKEN ??
     (e.HH_TREASURY_CORE_TOKEN_FILE &&
@@ -103,7 +88,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv): TreasuryConfig {
     concurrency: e.HH_TREASURY_CONCURRENCY,
     opsHost: e.HH_TREASURY_OPS_HOST,
     opsPort: e.HH_TREASURY_OPS_PORT,
-    fault: parseFault(e.HH_FAULT),
     logLevel: e.HH_TREASURY_LOG_LEVEL,
   };
 }

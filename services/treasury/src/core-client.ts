@@ -1,11 +1,17 @@
+import {
+  dueResponse,
+  errorResponse,
+  lightningPubkeySchema,
+  nodeAgentResponse,
+  nodeResponse,
+  paymentOutput,
+} from "@hyperhash/contracts";
 import { z } from "zod";
 import type { PayoutMethod } from "./store.ts";
 
 // The treasury's view of Core's treasury-facing API (services/core/src/api/routes.ts): due
-// payments, intents written before paying, results. Sats travel as decimal strings.
-
-const sats = z.string().regex(/^(0|[1-9]\d{0,15})$/);
-const hash32 = z.string().regex(/^[0-9a-f]{64}$/);
+// payments, intents written before paying, results. Answers are parsed with the contract's
+// schemas (@hyperhash/contracts), the ones Core serves; sats travel as decimal strings.
 
 /** A recipient Core says to pay now. */
 export interface DuePayment {
@@ -19,18 +25,7 @@ export interface DuePayment {
   amountSats: bigint;
 }
 
-const dueSchema = z.object({
-  due: z.array(
-    z.object({
-      recipientId: z.string().min(1).max(300),
-      kind: z.enum(["miner", "node"]),
-      destination: z.string().max(200).nullable(),
-      nodeId: z.string().max(100).nullable(),
-      windowBlockHash: hash32,
-      amountSats: sats,
-    }),
-  ),
-});
+const dueSchema = dueResponse;
 
 /** Core's record of a payment. */
 export interface CorePayment {
@@ -41,13 +36,7 @@ export interface CorePayment {
   reason: string | null;
 }
 
-const paymentSchema = z.object({
-  id: z.number().int().positive(),
-  state: z.enum(["pending", "succeeded", "failed"]),
-  attempts: z.number().int().nonnegative(),
-  amountSats: sats,
-  reason: z.string().nullable(),
-});
+const paymentSchema = paymentOutput;
 
 const toCorePayment = (answer: unknown): CorePayment => {
   const p = paymentSchema.parse(answer);
@@ -84,9 +73,14 @@ export interface CoreClient {
   reportResult(corePaymentId: string, result: AttemptResult): Promise<CoreAnswer<CorePayment>>;
   /** The node's Lightning pubkey as Core knows it (registration, else last telemetry). */
   nodePubkey(nodeId: string): Promise<CoreAnswer<string | null>>;
+  /**
+   * The node agent's payout API as the agent reported it to Core (URL and bearer token);
+   * null when the node reported none (or is unknown).
+   */
+  nodeAgent(nodeId: string): Promise<CoreAnswer<{ url: string; token: string } | null>>;
 }
 
-const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+const errorSchema = errorResponse;
 
 /** A CoreClient over HTTP with the treasury's bearer token; every answer validated by zod. */
 export function httpCoreClient(options: {
@@ -121,7 +115,7 @@ export function httpCoreClient(options: {
     if (res.ok) return { ok: true, value: map(json) };
     const err = errorSchema.safeParse(json);
     return err.success
-      ? { ok: false, status: res.status, ...err.data.error }
+      ? { ok: false, status: res.status, code: err.data.error.code, message: err.data.error.message }
       : { ok: false, status: res.status, code: `http-${res.status}`, message: text.slice(0, 200) };
   };
   const orThrow = <T>(a: CoreAnswer<T>): T => {
@@ -149,13 +143,19 @@ export function httpCoreClient(options: {
       }),
     nodePubkey: (nodeId) =>
       call("GET", `/api/v1/nodes/${encodeURIComponent(nodeId)}`, (b) => {
-        const n = z
-          .object({
-            lightningPubkey: z.string().nullable(),
-            telemetry: z.object({ lightning: z.object({ pubkey: z.string() }) }).nullable(),
-          })
-          .parse(b);
-        return n.lightningPubkey ?? n.telemetry?.lightning.pubkey ?? null;
+        const n = nodeResponse.parse(b);
+        const reported = z
+          .object({ lightning: z.object({ pubkey: lightningPubkeySchema }) })
+          .nullable()
+          .parse(n.telemetry);
+        return n.lightningPubkey ?? reported?.lightning.pubkey ?? null;
       }),
+    nodeAgent: async (nodeId) => {
+      const answer = await call("GET", `/api/v1/nodes/${encodeURIComponent(nodeId)}/agent`, (b) => {
+        const a = nodeAgentResponse.parse(b);
+        return { url: a.url, token: a.token };
+      });
+      return !answer.ok && answer.status === 404 ? { ok: true, value: null } : answer;
+    },
   };
 }

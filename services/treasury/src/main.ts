@@ -2,7 +2,8 @@ import { createLogger } from "@hyperhash/telemetry";
 import { configFromEnv } from "./config.ts";
 import { startTreasury } from "./treasury.ts";
 
-// hh-treasury: reads HH_TREASURY_* and HH_FAULT (see README), runs until SIGTERM/SIGINT.
+// hh-treasury: reads HH_TREASURY_* (see README), runs until SIGTERM/SIGINT. HH_FAULT is refused here:
+// fault injection exists only in test/support/main-fault.ts, which no image bundles.
 const boot = createLogger({ service: "hh-treasury" });
 let config: ReturnType<typeof configFromEnv>;
 try {

@@ -7,7 +7,11 @@ import type { LocalPayment } from "./store.ts";
 
 /** What preparing a due payment needs beyond driving it. */
 export interface PrepareDeps extends DriveDeps {
-  agents: ReadonlyMap<string, AgentEndpoint>;
+  /**
+   * A node's agent: the static directory (HH_TREASURY_AGENTS) first, else what the agent
+   * reported to Core (`GET /api/v1/nodes/:nodeId/agent`); undefined when neither knows it.
+   */
+  agentFor: (nodeId: string) => Promise<AgentEndpoint | undefined>;
   requestInvoice: (agent: AgentEndpoint, windowBlockHash: string, amountSats: bigint) => Promise<AgentAnswer>;
   /** The node's pubkey from Core, for agents configured without one. */
   nodePubkeyFromCore: (nodeId: string) => Promise<string | undefined>;
@@ -55,8 +59,9 @@ export async function prepareDuePayment(deps: PrepareDeps, due: DuePayment): Pro
 
 async function prepareNode(deps: PrepareDeps, due: DuePayment): Promise<Prepared> {
   const nodeId = due.nodeId ?? due.recipientId.slice("node:".length);
-  const agent = deps.agents.get(nodeId);
-  if (!agent) return waiting("NoNodeAgent", `no agent endpoint configured for ${nodeId}`);
+  const agent = await deps.agentFor(nodeId);
+  if (!agent)
+    return waiting("NoNodeAgent", `no agent endpoint for ${nodeId} (configured or reported to Core)`);
   const pubkey = agent.pubkey ?? (await deps.nodePubkeyFromCore(nodeId));
   if (!pubkey) return waiting("NodePubkeyUnknown", `no Lightning pubkey known for ${nodeId}`);
   const liquidity = await liquidityWait(deps, due.amountSats);

@@ -12,9 +12,6 @@ import type { PrepareDeps } from "./prepare.ts";
 import { type RoundReport, runPayoutRound } from "./round.ts";
 import { openPaymentStore, type PaymentStore } from "./store.ts";
 
-/** The exit code of the HH_FAULT exit, so a test can tell it from a crash. */
-export const FAULT_EXIT_CODE = 86;
-
 /** A running treasury. */
 export interface Treasury {
   readonly opsPort?: number;
@@ -27,11 +24,16 @@ export interface Treasury {
   stop(): Promise<void>;
 }
 
-/** Options for tests: a Core client or the process exit to use. */
+/** Options for tests: a Core client, or a hook after each payment. */
 export interface TreasuryOptions {
   logger?: Logger;
   core?: CoreClient;
-  exit?: (code: number) => never;
+  /**
+   * Called right after lnd reports a fresh payment settled, before anything is recorded, with
+   * the count paid by this process. Fault injection (test/support/main-fault.ts) exits here;
+   * production sets none.
+   */
+  afterPayment?: (paidInThisProcess: number) => void;
   /** Start the round timer (default true). */
   autoRun?: boolean;
 }
@@ -51,7 +53,6 @@ export async function startTreasury(
   const core = options.core ?? httpCoreClient(config.core);
   const reads = lndReads(config.lnd);
   const wallet = lndWallet(config.lnd);
-  const exit = options.exit ?? ((code: number) => process.exit(code));
   let paidInThisProcess = 0;
 
   const deps: PrepareDeps = {
@@ -62,19 +63,17 @@ export async function startTreasury(
     feeLimits: config.feeLimits,
     afterPayment: () => {
       paidInThisProcess++;
-      if (
-        config.fault.exitAfterPayments !== undefined &&
-        paidInThisProcess >= config.fault.exitAfterPayments
-      ) {
-        logger.warn("HH_FAULT: exiting right after a settled payment, before recording it", {
-          payments: paidInThisProcess,
-        });
-        exit(FAULT_EXIT_CODE);
-      }
+      options.afterPayment?.(paidInThisProcess);
     },
     observer: metrics,
     logger,
-    agents: config.agents,
+    agentFor: async (nodeId) => {
+      const configured = config.agents.get(nodeId);
+      if (configured) return configured;
+      // Asked each time a node payment is prepared (rare): an agent that moved is found at once.
+      const answer = await core.nodeAgent(nodeId);
+      return answer.ok && answer.value ? answer.value : undefined;
+    },
     requestInvoice: (agent, w, a) => requestPayoutInvoice(agent, w, a),
     nodePubkeyFromCore: async (nodeId) => {
       const answer = await core.nodePubkey(nodeId);
@@ -148,7 +147,7 @@ export async function startTreasury(
           port: config.opsPort,
           ready: [() => (lastRoundError ? `last payout round failed: ${lastRoundError}` : undefined)],
         });
-  logger.info("treasury started", { opsPort: ops?.port, agents: config.agents.size });
+  logger.info("treasury started", { opsPort: ops?.port, staticAgents: config.agents.size });
   return {
     opsPort: ops?.port,
     registry,

@@ -63,7 +63,9 @@ test("§5.3.1 SetupConnection: REQUIRES_WORK_SELECTION is refused with its flag;
 });
 
 test("user identity: bad destinations are refused with a reason; <node id>/… needs the node's credential in device_id (invalid-node-credential, unauthorized-node)", async (t) => {
-  const pool = await readyPool(t, { nodes: [{ nodeId: "node1", credential: "s3cret-credential" }] });
+  const pool = await readyPool(t, {
+    nodes: [{ nodeId: "hn_aaaaaaaaaaaaaaaa", credential: "s3cret-credential" }],
+  });
   const base = { ...minerBase(pool), channel: "extended" as const };
   const refused = async (userIdentity: string, code: RegExp, deviceId?: string) =>
     t.throwsAsync(startSv2Miner({ ...base, userIdentity, ...(deviceId ? { deviceId } : {}) }), {
@@ -72,13 +74,21 @@ test("user identity: bad destinations are refused with a reason; <node id>/… n
   await refused("not-an-address.w1", /invalid-destination/);
   // A mainnet address on a regtest pool.
   await refused("bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", /invalid-destination/);
-  await refused(`node1/${MINER_A}.rig`, /unauthorized-node/);
-  await refused(`node1/${MINER_A}`, /invalid-node-credential/, "node1:wrong-credential");
-  await refused(`node2/${MINER_A}`, /unauthorized-node/, "node1:s3cret-credential");
+  await refused(`hn_aaaaaaaaaaaaaaaa/${MINER_A}.rig`, /unauthorized-node/);
+  await refused(
+    `hn_aaaaaaaaaaaaaaaa/${MINER_A}`,
+    /invalid-node-credential/,
+    "hn_aaaaaaaaaaaaaaaa:wrong-credential",
+  );
+  await refused(
+    `hn_bbbbbbbbbbbbbbbb/${MINER_A}`,
+    /unauthorized-node/,
+    "hn_aaaaaaaaaaaaaaaa:s3cret-credential",
+  );
   const bound = await startSv2Miner({
     ...base,
-    deviceId: "node1:s3cret-credential",
-    userIdentity: `node1/${MINER_A}.rig`,
+    deviceId: "hn_aaaaaaaaaaaaaaaa:s3cret-credential",
+    userIdentity: `hn_aaaaaaaaaaaaaaaa/${MINER_A}.rig`,
   });
   t.teardown(() => bound.stop());
   const lightning = await startSv2Miner({ ...base, userIdentity: `02${"ab".repeat(32)}.w` });

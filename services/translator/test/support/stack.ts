@@ -12,7 +12,7 @@ import { startTemplateProvider, type TemplateProviderHandle } from "@hyperhash/t
 import { z } from "zod";
 
 /** Node id and credential the pool knows, as Core would issue them. */
-export const NODE = { nodeId: "node-a", credential: "cred-a-7f3e9c" } as const;
+export const NODE = { nodeId: "hn_nodeanodeanodean", credential: "cred-a-7f3e9c" } as const;
 /** Blocks need this much work on regtest (a few seconds of a CPU miner). */
 export const BLOCK_DIFFICULTY = 2 ** -12;
 

@@ -4,7 +4,8 @@ import { lnServiceHandle } from "@hyperhash/lightning";
 import { payoutDescription } from "@hyperhash/node-agent";
 import test from "ava";
 import * as ln from "ln-service";
-import { FAULT_EXIT_CODE, parseAgents, startTreasury, type TreasuryConfig } from "../../src/index.ts";
+import { parseAgents, startTreasury, type TreasuryConfig } from "../../src/index.ts";
+import { FAULT_EXIT_CODE } from "../support/fault.ts";
 import { AGENT_TOKEN, type Harness, startHarness, TREASURY_TOKEN } from "../support/harness.ts";
 
 let h: Harness;
@@ -38,7 +39,7 @@ const treasuryEnv = (fault?: string): NodeJS.ProcessEnv => ({
   HH_TREASURY_POLL_INTERVAL_MS: "300",
   HH_TREASURY_CONCURRENCY: "1",
   HH_TREASURY_LOG_LEVEL: "info",
-  ...(fault ? { HH_FAULT: fault } : { HH_FAULT: "" }),
+  HH_FAULT: fault ?? "",
 });
 
 const treasuryLndHandle = () =>
@@ -111,7 +112,7 @@ test.serial(
     const faulty = startProcess({
       name: "treasury (fault)",
       command: process.execPath,
-      args: ["--import", "tsx", "src/main.ts"],
+      args: ["--import", "tsx", "test/support/main-fault.ts"],
       cwd,
       env: treasuryEnv("exit-after-payment:2"),
       logPath: join(h.dir, "treasury-fault.log"),
@@ -234,7 +235,6 @@ test.serial(
       concurrency: 2,
       opsHost: "127.0.0.1",
       opsPort: 0,
-      fault: {},
       logLevel: "warn",
     };
     const treasury = await startTreasury(config, { autoRun: false });

@@ -43,6 +43,7 @@ export function fakeCore(maxAttempts = 3) {
       return { ok: true, value: { ...p } };
     },
     nodePubkey: async () => ({ ok: true, value: null }),
+    nodeAgent: async () => ({ ok: true, value: null }),
   };
   return { core, payments, results };
 }

@@ -1,6 +1,8 @@
 import test from "ava";
-import { feeLimitSats, invoiceProblem, isLightningPubkey, parseFault } from "../../src/checks.ts";
+import { feeLimitSats, invoiceProblem, isLightningPubkey } from "../../src/checks.ts";
+import { configFromEnv } from "../../src/config.ts";
 import { PUBKEY } from "../support/fakes.ts";
+import { parseFault } from "../support/fault.ts";
 
 const now = new Date("2025-01-01T00:00:00Z");
 const decoded = {
@@ -45,4 +47,9 @@ test("HH_FAULT: exit-after-payment:N parses; anything else is refused", (t) => {
   t.deepEqual(parseFault("exit-after-payment:1"), { exitAfterPayments: 1 });
   t.throws(() => parseFault("exit-after-payment:0"));
   t.throws(() => parseFault("crash"));
+});
+
+test("HH_FAULT is refused by the production config: fault injection lives only in test/support/main-fault.ts", (t) => {
+  const error = t.throws(() => configFromEnv({ HH_FAULT: "exit-after-payment:1" }));
+  t.regex(error.message, /test-only/);
 });
