@@ -1,5 +1,12 @@
-import type { V1Container, V1EnvVar, V1Volume } from "@kubernetes/client-node";
-import { childMeta, containerSecurity, opsProbes, podSecurity, selectorLabels } from "./common.ts";
+import type { V1Volume } from "@kubernetes/client-node";
+import {
+  childMeta,
+  containerSecurity,
+  opsProbes,
+  podSecurity,
+  secretData,
+  selectorLabels,
+} from "./common.ts";
 import type {
   DesiredChild,
   HyperNodeInput,
@@ -9,9 +16,13 @@ import type {
 } from "./inputs.ts";
 import { buildManagedLightning } from "./managed-lightning.ts";
 import { hyperNodeNames } from "./names.ts";
+import { AGENT_PORT, nodeAgentEnv, OPS_PORT, translatorEnv } from "./node-env.ts";
 import { synthChildren } from "./synth.ts";
 
-/** The ConfigMap every workload of the node reads its settings from. */
+/**
+ * The node's settings as a human reads them (`kubectl describe`). Workloads do not read it:
+ * each container's env is written against its service's config contract (node-env.ts).
+ */
 export function buildNodeConfig(node: HyperNodeInput, platform: PlatformSettings): ManifestObject {
   const n = hyperNodeNames(node.metadata.name);
   return {
@@ -33,18 +44,6 @@ export function buildNodeConfig(node: HyperNodeInput, platform: PlatformSettings
           }
         : {}),
     },
-  };
-}
-
-/** Environment shared by the node agent and the translator: config + the node credential. */
-export function nodeEnv(node: HyperNodeInput): { envFrom: V1Container["envFrom"]; env: V1EnvVar[] } {
-  const n = hyperNodeNames(node.metadata.name);
-  return {
-    envFrom: [{ configMapRef: { name: n.config } }],
-    env: [
-      { name: "NODE_ID", valueFrom: { secretKeyRef: { name: n.credentials, key: "nodeId" } } },
-      { name: "NODE_CREDENTIAL", valueFrom: { secretKeyRef: { name: n.credentials, key: "credential" } } },
-    ],
   };
 }
 
@@ -89,8 +88,15 @@ export function buildNodeAgentDeployment(
         items: [{ key: external.macaroonSecretRef.key, path: "macaroon.hex" }],
       },
     },
+    // The invoice store (read-only root): survives container restarts, not rescheduling.
+    { name: "state", emptyDir: {} },
   ];
-  const { env, envFrom } = nodeEnv(node);
+  const env = nodeAgentEnv(node, platform, {
+    socket: external.grpcEndpoint,
+    certPath: "/etc/lnd/tls/tls.cert",
+    macaroonPath: "/etc/lnd/macaroon/macaroon.hex",
+    invoiceStorePath: "/var/lib/hh-node-agent/invoices.json",
+  });
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
@@ -110,17 +116,15 @@ export function buildNodeAgentDeployment(
             {
               name: "node-agent",
               image: platform.images.nodeAgent,
-              envFrom,
-              env: [
-                ...env,
-                { name: "LND_GRPC_ENDPOINT", value: external.grpcEndpoint },
-                { name: "LND_TLS_CERT_PATH", value: "/etc/lnd/tls/tls.cert" },
-                { name: "LND_MACAROON_PATH", value: "/etc/lnd/macaroon/macaroon.hex" },
+              env,
+              ports: [
+                { name: "payout", containerPort: AGENT_PORT },
+                { name: "ops", containerPort: OPS_PORT },
               ],
-              ports: [{ name: "ops", containerPort: 9464 }],
               volumeMounts: [
                 { name: "lnd-tls", mountPath: "/etc/lnd/tls", readOnly: true },
                 { name: "lnd-macaroon", mountPath: "/etc/lnd/macaroon", readOnly: true },
+                { name: "state", mountPath: "/var/lib/hh-node-agent" },
               ],
               resources: smallResources,
               securityContext: containerSecurity,
@@ -139,7 +143,7 @@ export function buildTranslator(node: HyperNodeInput, platform: PlatformSettings
   if (!t?.enabled) return null;
   const n = hyperNodeNames(node.metadata.name);
   const selector = selectorLabels(node, "translator");
-  const { env, envFrom } = nodeEnv(node);
+  const env = translatorEnv(node, platform) ?? [];
   const deployment: ManifestObject = {
     apiVersion: "apps/v1",
     kind: "Deployment",
@@ -157,11 +161,10 @@ export function buildTranslator(node: HyperNodeInput, platform: PlatformSettings
             {
               name: "translator",
               image: platform.images.translator,
-              envFrom,
               env,
               ports: [
                 { name: "sv1", containerPort: t.port },
-                { name: "ops", containerPort: 9464 },
+                { name: "ops", containerPort: OPS_PORT },
               ],
               resources: { requests: { cpu: "100m", memory: "64Mi" }, limits: { memory: "256Mi" } },
               securityContext: containerSecurity,
@@ -192,7 +195,11 @@ export function buildTranslator(node: HyperNodeInput, platform: PlatformSettings
   return [buildServiceAccount(node, n.translator, "translator", false), deployment, service, policy];
 }
 
-/** Ingress to the node agent: none (it only calls out, to lnd and Core). */
+/**
+ * Ingress to the node agent: only the treasury, on the payout port, asking for invoices (the
+ * agent reports its address to Core; the treasury runs in the platform's namespace, whichever
+ * that is). Everything else the agent does is outbound, to lnd and Core.
+ */
 export function buildNodeAgentPolicy(node: HyperNodeInput): ManifestObject | null {
   if (node.spec.lightning.mode !== "external") return null;
   const n = hyperNodeNames(node.metadata.name);
@@ -203,20 +210,44 @@ export function buildNodeAgentPolicy(node: HyperNodeInput): ManifestObject | nul
     spec: {
       podSelector: { matchLabels: selectorLabels(node, "node-agent") },
       policyTypes: ["Ingress"],
-      ingress: [],
+      ingress: [
+        {
+          from: [
+            {
+              namespaceSelector: {},
+              podSelector: { matchLabels: { "app.kubernetes.io/component": "treasury" } },
+            },
+          ],
+          ports: [{ port: AGENT_PORT, protocol: "TCP" }],
+        },
+      ],
     },
+  };
+}
+
+/** The bearer token the treasury presents to the node agent (generated once by the reconciler). */
+export function buildAgentTokenSecret(node: HyperNodeInput, token: string): ManifestObject {
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: childMeta(node, hyperNodeNames(node.metadata.name).agentToken, "node-agent"),
+    type: "Opaque",
+    immutable: true,
+    data: secretData({ token }),
   };
 }
 
 /**
  * Every child a HyperNode may have, each either its desired object or null (must not exist).
- * Managed-mode Secrets need generated material; without it they are left out of the list
- * (neither created nor deleted) so the reconciler can create them once.
+ * Generated Secrets (managed-mode material, the agent's API token) are in the list only when
+ * their material is given; otherwise they are left out (neither created nor deleted) so the
+ * reconciler can create them once.
  */
 export function buildHyperNodeChildren(
   node: HyperNodeInput,
   platform: PlatformSettings,
   material?: ManagedLightningMaterial,
+  agentToken?: string,
 ): DesiredChild[] {
   const n = hyperNodeNames(node.metadata.name);
   const child = (kind: string, name: string, object: ManifestObject | null): DesiredChild => ({
@@ -236,6 +267,7 @@ export function buildHyperNodeChildren(
     child("Service", n.translator, translator?.[2] ?? null),
     child("NetworkPolicy", n.translator, translator?.[3] ?? null),
     ...buildManagedLightning(node, platform, material),
+    ...(agentToken ? [child("Secret", n.agentToken, buildAgentTokenSecret(node, agentToken))] : []),
   ];
   return synthChildren(list);
 }

@@ -20,9 +20,16 @@ export interface HyperNodeInput extends OwnerInput {
         tlsCertSecretRef: { name: string; key: string };
         macaroonSecretRef: { name: string; key: string };
       };
-      managed?: { storageSize: string; storageClassName?: string; neutrinoPeer: string };
+      /** `neutrinoPeer` overrides the platform's chain node (PlatformSettings.neutrinoPeer). */
+      managed?: { storageSize: string; storageClassName?: string; neutrinoPeer?: string };
     };
-    translator?: { enabled: boolean; port: number; channelMode: "extended" | "aggregated" };
+    translator?: {
+      enabled: boolean;
+      port: number;
+      channelMode: "extended" | "aggregated";
+      /** Aggregated mode: `<payout destination>[.<worker>]` the whole translator mines as. */
+      aggregatedIdentity?: string;
+    };
     logging?: { level: string };
   };
 }
@@ -46,6 +53,18 @@ export interface PlatformSettings {
   poolEndpoint: string;
   /** The operator's namespace, allowed to reach lnd's gRPC (channels, peers). */
   operatorNamespace: string;
+  /**
+   * The Core Treasury lnd's pubkey: node agents issue payout invoices only to it. Without it the
+   * agent's required HH_AGENT_TREASURY_PUBKEY is missing and the agent refuses to start.
+   */
+  treasuryPubkey?: string;
+  /**
+   * The platform's chain node as a neutrino peer, `host:port` of its p2p Service (a btcd, or a
+   * Bitcoin Core with blockfilterindex and peerblockfilters): managed lnds connect only to it.
+   * A HyperNode's `lightning.managed.neutrinoPeer` overrides it; with neither, lnd finds peers
+   * through the network's DNS seeds (mainnet, testnet4), which regtest has none of.
+   */
+  neutrinoPeer?: string;
 }
 
 /** Secret material the reconciler generates once; builders never invent randomness. */

@@ -1,4 +1,7 @@
+import type { ManagedAgentEnvInput } from "@hyperhash/node-agent/managed";
+import type { V1EnvVar } from "@kubernetes/client-node";
 import { childMeta, containerSecurity, podSecurity, secretData, selectorLabels } from "./common.ts";
+import { contractEnv } from "./env.ts";
 import type {
   DesiredChild,
   HyperNodeInput,
@@ -7,26 +10,104 @@ import type {
   PlatformSettings,
 } from "./inputs.ts";
 import { hyperNodeNames } from "./names.ts";
+import { AGENT_PORT, nodeAgentEnv, OPS_PORT } from "./node-env.ts";
 
-const LND_GRPC = 10009;
-const LND_P2P = 9735;
+/** lnd's gRPC port (the operator's channel and peer calls, the agent's reads). */
+export const LND_GRPC = 10009;
+/** lnd's Lightning p2p port (the treasury opens its channel to it). */
+export const LND_P2P = 9735;
+/** lnd's REST listener, in-pod only: the agent's GenSeed/InitWallet go through it. */
+const LND_REST = 8080;
+const LND_DIR = "/data/lnd";
+const TLS_CERT = "/etc/lnd/tls/tls.crt";
+const WALLET_PASSWORD = "/etc/lnd/wallet/password";
+const MACAROON_ROOT_KEY = "/etc/lnd/macaroon-root-key/root-key";
 
-/** lnd's flags: neutrino against Core's bitcoind, TLS and wallet password from Secrets. */
-export function lndArgs(node: HyperNodeInput): string[] {
-  const managed = node.spec.lightning.managed!;
+/** The neutrino peer of a managed lnd: the HyperNode's override, else the platform's chain node. */
+export function neutrinoPeer(node: HyperNodeInput, platform: PlatformSettings): string | undefined {
+  return node.spec.lightning.managed?.neutrinoPeer ?? platform.neutrinoPeer;
+}
+
+/**
+ * lnd's flags (ARCHITECTURE.md "Managed Lightning"): neutrino against the platform's chain node,
+ * TLS from the operator's Secret, and a wallet the sidecar creates — so no `--noseedbackup`
+ * (the seed is kept, in `<hn>-lnd-seed`) and lnd unlocks itself from the password file.
+ */
+export function lndArgs(node: HyperNodeInput, platform: PlatformSettings): string[] {
+  const peer = neutrinoPeer(node, platform);
   return [
-    "--lnddir=/data/lnd",
-    `--bitcoin.${node.spec.network === "mainnet" ? "mainnet" : node.spec.network === "testnet4" ? "testnet4" : node.spec.network}`,
+    // Not --lnddir: lnd then moves tlscertpath/tlskeypath into that directory, ignores the
+    // operator's TLS pair and generates its own (seen on the devnet's node: the sidecar could not
+    // verify lnd). The default lnddir ($HOME/.lnd on an emptyDir) keeps the explicit paths.
+    `--datadir=${LND_DIR}/data`,
+    `--logdir=${LND_DIR}/logs`,
+    `--bitcoin.${node.spec.network}`,
     "--bitcoin.node=neutrino",
-    `--neutrino.connect=${managed.neutrinoPeer}`,
-    "--tlscertpath=/etc/lnd/tls/tls.crt",
+    ...(peer ? [`--neutrino.connect=${peer}`] : []),
+    `--tlscertpath=${TLS_CERT}`,
     "--tlskeypath=/etc/lnd/tls/tls.key",
-    "--wallet-unlock-password-file=/etc/lnd/wallet/password",
+    `--wallet-unlock-password-file=${WALLET_PASSWORD}`,
     "--wallet-unlock-allow-create",
     `--rpclisten=0.0.0.0:${LND_GRPC}`,
+    `--restlisten=127.0.0.1:${LND_REST}`,
     `--listen=0.0.0.0:${LND_P2P}`,
     "--accept-keysend",
     `--debuglevel=${node.spec.logging?.level === "debug" ? "debug" : "info"}`,
+  ];
+}
+
+/**
+ * The sidecar's env: the agent's own contract (`@hyperhash/node-agent/config`) plus the managed
+ * contract (`@hyperhash/node-agent/managed`), each written against its schema. Names both
+ * contracts read (socket, cert, wallet inputs) appear once; a disagreement between the two is a
+ * bug in this builder and throws.
+ */
+export function managedAgentEnv(node: HyperNodeInput, platform: PlatformSettings): V1EnvVar[] {
+  const n = hyperNodeNames(node.metadata.name);
+  const socket = `127.0.0.1:${LND_GRPC}`;
+  const agent = nodeAgentEnv(node, platform, {
+    socket,
+    certPath: TLS_CERT,
+    invoiceStorePath: "/data/node-agent/invoices.json",
+    walletInit: { passwordPath: WALLET_PASSWORD, macaroonRootKeyPath: MACAROON_ROOT_KEY, seedSecret: n.seed },
+  });
+  const managed = contractEnv<ManagedAgentEnvInput>({
+    HH_AGENT_MANAGED: "true",
+    HH_AGENT_HYPERNODE: node.metadata.name,
+    HH_AGENT_NAMESPACE: { fieldRef: { fieldPath: "metadata.namespace" } },
+    HH_AGENT_LND_REST_URL: `https://127.0.0.1:${LND_REST}`,
+    HH_AGENT_LND_SOCKET: socket,
+    HH_AGENT_LND_CERT_PATH: TLS_CERT,
+    HH_AGENT_LND_WALLET_PASSWORD_PATH: WALLET_PASSWORD,
+    HH_AGENT_LND_MACAROON_ROOT_KEY_PATH: MACAROON_ROOT_KEY,
+    // lnd writes it on the shared data volume; the agent needs it only to re-bake a deleted
+    // macaroons Secret (node-agent README "Managed mode").
+    HH_AGENT_LND_ADMIN_MACAROON_PATH: `${LND_DIR}/data/chain/bitcoin/${node.spec.network}/admin.macaroon`,
+    HH_AGENT_SEED_SECRET: n.seed,
+  });
+  const byName = new Map(agent.map((e) => [e.name, e]));
+  for (const e of managed) {
+    const same = byName.get(e.name);
+    if (same && JSON.stringify(same) !== JSON.stringify(e))
+      throw new Error(`${e.name}: the agent and managed contracts are written with different values`);
+  }
+  return [...agent, ...managed.filter((e) => !byName.has(e.name))];
+}
+
+/**
+ * The agent's Role (node-agent README "Managed mode"): RBAC cannot limit create by name, so
+ * create is granted on secrets; everything else only on the three Secrets the agent owns.
+ */
+export function agentRoleRules(name: string) {
+  const n = hyperNodeNames(name);
+  return [
+    { apiGroups: [""], resources: ["secrets"], verbs: ["create"] },
+    {
+      apiGroups: [""],
+      resources: ["secrets"],
+      resourceNames: [n.seed, n.macaroons, n.scb],
+      verbs: ["get", "update", "patch"],
+    },
   ];
 }
 
@@ -53,18 +134,21 @@ function lndStatefulSet(node: HyperNodeInput, platform: PlatformSettings): Manif
             { name: "tls", secret: { secretName: n.lndTls } },
             { name: "wallet", secret: { secretName: n.walletPassword } },
             { name: "macaroon-root-key", secret: { secretName: n.macaroonRootKey } },
+            // lnd's default lnddir ($HOME/.lnd; uid 10001's home is /tmp): nothing kept there.
+            { name: "tmp", emptyDir: {} },
           ],
           containers: [
             {
               name: "lnd",
               image: platform.images.lnd,
-              args: lndArgs(node),
+              args: lndArgs(node, platform),
               ports: [
                 { name: "grpc", containerPort: LND_GRPC },
                 { name: "p2p", containerPort: LND_P2P },
               ],
               volumeMounts: [
                 { name: "data", mountPath: "/data" },
+                { name: "tmp", mountPath: "/tmp" },
                 { name: "tls", mountPath: "/etc/lnd/tls", readOnly: true },
                 { name: "wallet", mountPath: "/etc/lnd/wallet", readOnly: true },
               ],
@@ -77,21 +161,14 @@ function lndStatefulSet(node: HyperNodeInput, platform: PlatformSettings): Manif
             {
               name: "node-agent",
               image: platform.images.nodeAgent,
-              envFrom: [{ configMapRef: { name: n.config } }],
-              env: [
-                { name: "NODE_ID", valueFrom: { secretKeyRef: { name: n.credentials, key: "nodeId" } } },
-                {
-                  name: "NODE_CREDENTIAL",
-                  valueFrom: { secretKeyRef: { name: n.credentials, key: "credential" } },
-                },
-                { name: "LND_GRPC_ENDPOINT", value: `127.0.0.1:${LND_GRPC}` },
-                { name: "LND_TLS_CERT_PATH", value: "/etc/lnd/tls/tls.crt" },
-                { name: "LND_WALLET_PASSWORD_PATH", value: "/etc/lnd/wallet/password" },
-                { name: "LND_MACAROON_ROOT_KEY_PATH", value: "/etc/lnd/macaroon-root-key/root-key" },
-                { name: "LND_SEED_SECRET", value: n.seed },
+              env: managedAgentEnv(node, platform),
+              ports: [
+                { name: "payout", containerPort: AGENT_PORT },
+                { name: "ops", containerPort: OPS_PORT },
               ],
-              ports: [{ name: "ops", containerPort: 9464 }],
               volumeMounts: [
+                // lnd's data volume: the agent's invoice store, and lnd's admin.macaroon (re-bake only).
+                { name: "data", mountPath: "/data" },
                 { name: "tls", mountPath: "/etc/lnd/tls", readOnly: true },
                 { name: "wallet", mountPath: "/etc/lnd/wallet", readOnly: true },
                 { name: "macaroon-root-key", mountPath: "/etc/lnd/macaroon-root-key", readOnly: true },
@@ -205,15 +282,8 @@ export function buildManagedLightning(
         apiVersion: "rbac.authorization.k8s.io/v1",
         kind: "Role",
         metadata: childMeta(node, n.agent, "node-agent"),
-        // The agent stores the seed it generated, in one named Secret, and nothing else.
-        rules: [
-          {
-            apiGroups: [""],
-            resources: ["secrets"],
-            resourceNames: [n.seed],
-            verbs: ["get", "update", "patch"],
-          },
-        ],
+        // The agent's three Secrets (seed, macaroons, SCB), and nothing else.
+        rules: agentRoleRules(node.metadata.name),
       },
       "Role",
       n.agent,

@@ -1,3 +1,4 @@
+import type { TpEnvInput } from "@hyperhash/template-provider/config";
 import {
   childMeta,
   containerSecurity,
@@ -6,7 +7,9 @@ import {
   secretData,
   selectorLabels,
 } from "./common.ts";
+import { contractEnv, fromSecret } from "./env.ts";
 import type { DesiredChild, ManifestObject, PlatformSettings, TemplateProviderInput } from "./inputs.ts";
+import { OPS_PORT } from "./node-env.ts";
 import { synthChildren } from "./synth.ts";
 
 /** Names of a TemplateProvider's children. */
@@ -21,10 +24,6 @@ export function buildTemplateProviderDeployment(
 ): ManifestObject {
   const n = templateProviderNames(tp.metadata.name);
   const selector = selectorLabels(tp, "template-provider");
-  const secretEnv = (name: string, secret: string, key: string) => ({
-    name,
-    valueFrom: { secretKeyRef: { name: secret, key } },
-  });
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
@@ -42,17 +41,21 @@ export function buildTemplateProviderDeployment(
             {
               name: "template-provider",
               image: platform.images.templateProvider,
-              env: [
-                { name: "NETWORK", value: tp.spec.network },
-                { name: "BITCOIN_RPC_ENDPOINT", value: tp.spec.bitcoind.rpcEndpoint },
-                secretEnv("BITCOIN_RPC_USER", tp.spec.bitcoind.credentialsSecretName, "username"),
-                secretEnv("BITCOIN_RPC_PASSWORD", tp.spec.bitcoind.credentialsSecretName, "password"),
-                { name: "TDP_LISTEN", value: `0.0.0.0:${tp.spec.port}` },
-                { name: "AUTHORITY_KEY_PATH", value: "/etc/hh-tp/authority/secret-key" },
-              ],
+              env: contractEnv<TpEnvInput>({
+                HH_TP_NETWORK: tp.spec.network as TpEnvInput["HH_TP_NETWORK"],
+                HH_TP_RPC_URL: `http://${tp.spec.bitcoind.rpcEndpoint}`,
+                HH_TP_RPC_USER: fromSecret(tp.spec.bitcoind.credentialsSecretName, "username"),
+                HH_TP_RPC_PASSWORD: fromSecret(tp.spec.bitcoind.credentialsSecretName, "password"),
+                HH_TP_LISTEN_HOST: "0.0.0.0",
+                HH_TP_LISTEN_PORT: String(tp.spec.port),
+                HH_TP_AUTHORITY_SECRET_KEY_FILE: "/etc/hh-tp/authority/secret-key",
+                HH_TP_OPS_HOST: "0.0.0.0",
+                HH_TP_OPS_PORT: String(OPS_PORT),
+                HH_TP_LOG_LEVEL: "info",
+              }),
               ports: [
                 { name: "tdp", containerPort: tp.spec.port },
-                { name: "ops", containerPort: 9464 },
+                { name: "ops", containerPort: OPS_PORT },
               ],
               volumeMounts: [{ name: "authority-key", mountPath: "/etc/hh-tp/authority", readOnly: true }],
               resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "512Mi" } },

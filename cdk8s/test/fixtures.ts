@@ -16,6 +16,7 @@ export const platform: PlatformSettings = {
   coreUrl: "http://core.hyperhash.svc:8080",
   poolEndpoint: "pool.hyperhash.svc:34254",
   operatorNamespace: "hyperhash-system",
+  treasuryPubkey: `02${"ab".repeat(32)}`,
 };
 
 /** A HyperNode in external mode; `patch` adjusts the spec. */

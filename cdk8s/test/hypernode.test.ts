@@ -116,22 +116,36 @@ test("pods run restricted: non-root, seccomp RuntimeDefault, no escalation, read
   t.is(pods, 4, "node agent, translator, lnd StatefulSet, template provider");
 });
 
-test("node agent and translator get the <hypernode>-credentials Secret (node identity)", (t) => {
+test("node agent and translator get the <hypernode>-credentials Secret (node identity) under the names each reads", (t) => {
   const list = buildHyperNodeChildren(
     externalNode({ translator: { enabled: true, port: 3333, channelMode: "extended" } }),
     platform,
   );
-  for (const name of ["edge-1-node-agent", "edge-1-translator"]) {
-    const env = podOf(find(list, "Deployment", name)).containers[0]!.env ?? [];
-    t.is(env.find((e) => e.name === "NODE_CREDENTIAL")?.valueFrom?.secretKeyRef?.name, "edge-1-credentials");
-    t.is(env.find((e) => e.name === "NODE_ID")?.valueFrom?.secretKeyRef?.name, "edge-1-credentials");
-  }
+  const secretOf = (name: string, variable: string) =>
+    (podOf(find(list, "Deployment", name)).containers[0]!.env ?? []).find((e) => e.name === variable)
+      ?.valueFrom?.secretKeyRef?.name;
+  for (const variable of ["HH_AGENT_NODE_ID", "HH_AGENT_NODE_CREDENTIAL"])
+    t.is(secretOf("edge-1-node-agent", variable), "edge-1-credentials", variable);
+  for (const variable of ["HH_TRANSLATOR_NODE_ID", "HH_TRANSLATOR_CREDENTIAL"])
+    t.is(secretOf("edge-1-translator", variable), "edge-1-credentials", variable);
+  t.is(secretOf("edge-1-node-agent", "HH_AGENT_API_TOKEN"), "edge-1-node-agent-token");
   const agent = podOf(find(list, "Deployment", "edge-1-node-agent"));
   t.deepEqual(
-    agent.volumes?.map((v) => v.secret?.secretName),
+    agent.volumes?.flatMap((v) => (v.secret ? [v.secret.secretName] : [])),
     ["edge-1-lnd", "edge-1-lnd"],
     "the external lnd's TLS cert and macaroon Secrets",
   );
+});
+
+test("the agent's API token Secret is desired only when the reconciler hands over a fresh token", (t) => {
+  t.false(buildHyperNodeChildren(externalNode(), platform).some((c) => c.name === "edge-1-node-agent-token"));
+  const list = buildHyperNodeChildren(externalNode(), platform, undefined, "t".repeat(43));
+  const secret = find(list, "Secret", "edge-1-node-agent-token") as unknown as {
+    data: { token: string };
+    immutable: boolean;
+  };
+  t.is(Buffer.from(secret.data.token, "base64").toString(), "t".repeat(43));
+  t.true(secret.immutable);
 });
 
 test("Managed Lightning: lnd StatefulSet + agent sidecar, Service, PVC, TLS/password/root-key Secrets, Role; no external agent", (t) => {
@@ -155,8 +169,16 @@ test("Managed Lightning: lnd StatefulSet + agent sidecar, Service, PVC, TLS/pass
     ["lnd", "node-agent"],
   );
   t.deepEqual(
-    pod.volumes?.map((v) => v.secret?.secretName ?? v.persistentVolumeClaim?.claimName),
-    ["edge-1-lnd-data", "edge-1-lnd-tls", "edge-1-lnd-wallet-password", "edge-1-lnd-macaroon-root-key"],
+    pod.volumes?.map(
+      (v) => v.secret?.secretName ?? v.persistentVolumeClaim?.claimName ?? (v.emptyDir ? "emptyDir" : ""),
+    ),
+    [
+      "edge-1-lnd-data",
+      "edge-1-lnd-tls",
+      "edge-1-lnd-wallet-password",
+      "edge-1-lnd-macaroon-root-key",
+      "emptyDir",
+    ],
   );
   const args = (
     find(list, "StatefulSet", "edge-1-lnd") as unknown as {
@@ -165,6 +187,9 @@ test("Managed Lightning: lnd StatefulSet + agent sidecar, Service, PVC, TLS/pass
   ).spec.template.spec.containers[0]!.args;
   t.true(args.includes("--wallet-unlock-password-file=/etc/lnd/wallet/password"));
   t.true(args.includes("--bitcoin.node=neutrino"));
+  // --lnddir would make lnd ignore --tlscertpath/--tlskeypath and serve a certificate of its own.
+  t.false(args.some((a) => a.startsWith("--lnddir")));
+  t.true(args.includes("--tlscertpath=/etc/lnd/tls/tls.crt"));
   const pw = find(list, "Secret", "edge-1-lnd-wallet-password") as unknown as {
     data: { password: string };
     immutable: boolean;

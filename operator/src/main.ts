@@ -27,6 +27,11 @@ const env = z
     TEMPLATE_PROVIDER_IMAGE: z.string().optional(),
     CORE_URL_IN_CLUSTER: z.url().optional(),
     POOL_ENDPOINT: z.string().optional(),
+    /** The platform chain node's p2p Service, `host:port`: managed lnds' neutrino peer. */
+    NEUTRINO_PEER: z
+      .string()
+      .regex(/^[^\s:]+:\d{1,5}$/, "host:port")
+      .optional(),
     OPERATOR_NAMESPACE: z.string().default("hyperhash"),
   })
   .parse(process.env);
@@ -57,6 +62,7 @@ const operator = await startOperator({
     images: images as never,
     ...(env.CORE_URL_IN_CLUSTER ? { coreUrl: env.CORE_URL_IN_CLUSTER } : {}),
     ...(env.POOL_ENDPOINT ? { poolEndpoint: env.POOL_ENDPOINT } : {}),
+    ...(env.NEUTRINO_PEER ? { neutrinoPeer: env.NEUTRINO_PEER } : {}),
     operatorNamespace: env.OPERATOR_NAMESPACE,
   },
 });

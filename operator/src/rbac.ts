@@ -17,7 +17,7 @@ const write = ["create", "patch", "update", "delete"];
  * runs the operator bound to it, so a missing verb fails a test.
  */
 export const operatorRules: PolicyRule[] = [
-  // Primary kinds: read, finalizers on LightningChannel, status writes, and the objects the
+  // Primary kinds: read, finalizers on LightningChannel and HyperNode, status writes, and the objects the
   // operator itself creates (LightningChannels for invariant 2, PayoutWindows mirrored from Core).
   {
     apiGroups: [API_VERSION.split("/")[0]!],
@@ -28,6 +28,12 @@ export const operatorRules: PolicyRule[] = [
     apiGroups: [API_VERSION.split("/")[0]!],
     resources: ["lightningchannels", "payoutwindows"],
     verbs: ["create", "patch", "update"],
+  },
+  // HyperNodes: only their finalizer (Core deregistration on delete) is written.
+  {
+    apiGroups: [API_VERSION.split("/")[0]!],
+    resources: ["hypernodes"],
+    verbs: ["patch", "update"],
   },
   {
     apiGroups: [API_VERSION.split("/")[0]!],
@@ -55,8 +61,10 @@ export const operatorRules: PolicyRule[] = [
   },
   { apiGroups: ["apps"], resources: ["deployments", "statefulsets"], verbs: [...read, ...write] },
   { apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: [...read, ...write] },
-  // The node agent's Role (managed mode) grants secrets get/update/patch on one Secret; RBAC
-  // lets the operator create it because the operator holds those verbs itself.
+  // The node agent's Role (managed mode, cdk8s agentRoleRules) grants secrets create and
+  // get/update/patch on <hn>-lnd-{seed,macaroons,scb}; RBAC lets the operator create it only
+  // because the operator holds those verbs on secrets itself (the rule above, which also covers
+  // its reads of <hn>-lnd-macaroons). rbac.test.ts checks the cover.
   {
     apiGroups: ["rbac.authorization.k8s.io"],
     resources: ["roles", "rolebindings"],

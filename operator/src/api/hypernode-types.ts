@@ -30,8 +30,11 @@ export const managedLightning = z.object({
     .regex(/^[0-9]+(Mi|Gi|Ti)$/)
     .default("10Gi"),
   storageClassName: z.string().min(1).max(253).optional(),
-  /** Core's bitcoind that serves compact block filters to neutrino, `host:port`. */
-  neutrinoPeer: hostPort,
+  /**
+   * A chain node that serves compact block filters to neutrino, `host:port` of its p2p port.
+   * Default: the platform's chain node (the operator's NEUTRINO_PEER).
+   */
+  neutrinoPeer: hostPort.optional(),
 });
 
 /** The node's Lightning wallet and its treasury channels (invariants 1 and 2). */
@@ -68,12 +71,26 @@ export const hyperNodeLightning = z
   });
 
 /** The SV1 → SV2 translator for legacy miners. */
-export const translatorSpec = z.object({
-  enabled: z.boolean().default(false),
-  port: z.number().int().min(1024).max(65535).default(34255),
-  /** One extended channel per SV1 miner, or one aggregated channel for the node. */
-  channelMode: z.enum(["extended", "aggregated"]).default("extended"),
-});
+export const translatorSpec = z
+  .object({
+    enabled: z.boolean().default(false),
+    port: z.number().int().min(1024).max(65535).default(34255),
+    /**
+     * One extended channel per SV1 miner (the translator's `per-miner`), or one aggregated
+     * channel for the node (the node is then paid as one miner).
+     */
+    channelMode: z.enum(["extended", "aggregated"]).default("extended"),
+    /** Aggregated mode: `<payout destination>[.<worker>]` the whole translator mines as. */
+    aggregatedIdentity: z.string().min(1).max(160).optional(),
+  })
+  .meta({
+    "x-kubernetes-validations": [
+      {
+        rule: "!has(self.channelMode) || self.channelMode != 'aggregated' || has(self.aggregatedIdentity)",
+        message: "channelMode aggregated needs aggregatedIdentity (the payout destination the node mines as)",
+      },
+    ],
+  });
 
 /** HyperNode.spec: one mining edge. */
 export const hyperNodeSpec = z.object({

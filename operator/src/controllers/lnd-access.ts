@@ -100,3 +100,71 @@ export async function externalNodeWallet(
     connection: { socket: external.grpcEndpoint, certPem: cert, macaroonHex: mac },
   };
 }
+
+/** What the operator takes from a managed node's `<hn>-lnd-macaroons` Secret, or why it cannot. */
+export type ManagedMacaroons =
+  | { ok: true; pubkey: string; operatorMacaroonHex: string }
+  | { ok: false; reason: "WaitingForWalletInit" | "MacaroonsSecretInvalid"; message: string };
+
+/**
+ * Reads the Secret the node agent writes once the wallet is active (node-agent README "Managed
+ * mode"): `pubkey` (66 hex chars, UTF-8) and `operator.macaroon` (raw bytes; hex text is taken
+ * too, a binary macaroon starts with its version byte 0x02 so the two never mix). Pure.
+ */
+export function readManagedMacaroons(
+  secret: { metadata: { name: string }; data?: Record<string, string> } | undefined,
+  secretName: string,
+): ManagedMacaroons {
+  if (!secret)
+    return {
+      ok: false,
+      reason: "WaitingForWalletInit",
+      message: `waiting for the node agent to initialise the wallet and write Secret ${secretName}`,
+    };
+  const pubkey = secret.data?.pubkey && Buffer.from(secret.data.pubkey, "base64").toString("utf8").trim();
+  const raw = secret.data?.["operator.macaroon"] && Buffer.from(secret.data["operator.macaroon"], "base64");
+  if (!pubkey || !/^0[23][0-9a-f]{64}$/.test(pubkey) || !raw?.length)
+    return {
+      ok: false,
+      reason: "MacaroonsSecretInvalid",
+      message: `Secret ${secretName} needs pubkey (66 hex chars) and operator.macaroon`,
+    };
+  const text = raw.toString("utf8").trim();
+  const operatorMacaroonHex = /^(?:[0-9a-fA-F]{2})+$/.test(text) ? text.toLowerCase() : raw.toString("hex");
+  return { ok: true, pubkey, operatorMacaroonHex };
+}
+
+/**
+ * A managed node's lnd as the operator reaches it: its Service's gRPC port, the TLS certificate
+ * the operator generated, and the agent-baked `operator.macaroon` (channels and peers, never
+ * admin). `pubkey` is returned whenever the macaroons Secret gives it, even when the wallet
+ * cannot be built, so the treasury channel does not wait for the operator's own gRPC path.
+ */
+export function managedNodeWallet(
+  ctx: ControllerContext,
+  settings: OperatorSettings,
+  namespace: string,
+  names: { lnd: string; lndTls: string; macaroons: string },
+  grpcPort: number,
+): WalletLookup & { pubkey?: string } {
+  const secret = ctx.informer("Secret").get(namespace, names.macaroons) as
+    | { metadata: { name: string }; data?: Record<string, string> }
+    | undefined;
+  const macaroons = readManagedMacaroons(secret, names.macaroons);
+  if (!macaroons.ok) return macaroons;
+  const cert = readSecretKey(ctx, namespace, names.lndTls, "tls.crt");
+  if (!cert)
+    return {
+      ok: false,
+      pubkey: macaroons.pubkey,
+      reason: "LndSecretMissing",
+      message: `Secret ${names.lndTls} needs tls.crt`,
+    };
+  const socket = `${names.lnd}.${namespace}.svc:${grpcPort}`;
+  return {
+    ok: true,
+    pubkey: macaroons.pubkey,
+    wallet: walletFor(settings, socket, cert, macaroons.operatorMacaroonHex),
+    connection: { socket, certPem: cert, macaroonHex: macaroons.operatorMacaroonHex },
+  };
+}

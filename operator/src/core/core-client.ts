@@ -1,3 +1,4 @@
+import { credentialResponse, errorResponse, nodeResponse, windowSummary } from "@hyperhash/contracts";
 import { z } from "zod";
 
 /** A failure talking to Core, as a value: HTTP status (0 = unreachable) and Core's error code. */
@@ -11,71 +12,39 @@ export interface CoreError {
 /** Either a value or a CoreError. */
 export type CoreResult<T> = { ok: true; value: T } | { ok: false; error: CoreError };
 
-const sats = z.string().regex(/^[0-9]{1,20}$/);
-const digest = z
-  .string()
-  .regex(/^[0-9a-f]{64}$/)
-  .nullable();
-
 /**
- * One payout window as Core's `GET /api/v1/windows` serves it (services/core `windowSummary`:
- * S, F, P, T, N as decimal strings), renamed to the PayoutWindow's field names.
+ * One payout window as Core's `GET /api/v1/windows` serves it (the contract's `windowSummary`,
+ * parsed with the very schema Core serves), renamed to the PayoutWindow's field names.
  */
-export const coreWindow = z
-  .looseObject({
-    blockHash: z.string().regex(/^[0-9a-f]{64}$/),
-    height: z.number().int().min(0),
-    phase: z.string().min(1).max(32),
-    S: sats,
-    F: sats,
-    P: sats,
-    T: sats,
-    N: sats,
-    recipientCount: z.number().int().min(0).nullable(),
-    paidSats: sats,
-    pendingSats: sats,
-    payoutDigest: digest,
-    hold: z.boolean(),
-  })
-  .transform((w) => ({
-    blockHash: w.blockHash,
-    height: w.height,
-    phase: w.phase,
-    subsidySats: w.S,
-    feesSats: w.F,
-    poolFeeSats: w.P,
-    treasurySats: w.T,
-    nodeNetworkSats: w.N,
-    recipientCount: w.recipientCount ?? 0,
-    paidSats: w.paidSats,
-    pendingSats: w.pendingSats,
-    payoutDigest: w.payoutDigest,
-    hold: w.hold,
-  }));
+export const coreWindow = windowSummary.transform((w) => ({
+  blockHash: w.blockHash,
+  height: w.height,
+  phase: w.phase,
+  subsidySats: w.S,
+  feesSats: w.F,
+  poolFeeSats: w.P,
+  treasurySats: w.T,
+  nodeNetworkSats: w.N,
+  recipientCount: w.recipientCount ?? 0,
+  paidSats: w.paidSats,
+  pendingSats: w.pendingSats,
+  payoutDigest: w.payoutDigest,
+  hold: w.hold,
+}));
 export type CoreWindow = z.output<typeof coreWindow>;
 
 /** A registered node as Core serves it. */
-export const coreNode = z.object({
-  nodeId: z.string().min(1).max(128),
-  name: z.string(),
-  visibility: z.enum(["public", "private"]),
-  lightningPubkey: z.string().nullable().optional(),
-  telemetry: z.looseObject({ reportedAt: z.iso.datetime({ offset: true }) }).nullable(),
-});
+export const coreNode = nodeResponse;
 export type CoreNode = z.infer<typeof coreNode>;
 
-const registration = z.object({
-  nodeId: z.string().min(1).max(128),
-  credential: z.string().min(16).max(4096),
-});
+const registration = credentialResponse;
 export type CoreRegistration = z.infer<typeof registration>;
-const errorBody = z.object({
-  error: z.looseObject({
-    code: z.string(),
-    message: z.string().optional(),
-    nodeId: z.string().min(1).max(128).optional(),
-  }),
+const deregistration = z.object({
+  nodeId: z.string().min(1).max(128),
+  deregisteredAt: z.iso.datetime({ offset: true }),
 });
+export type CoreDeregistration = z.infer<typeof deregistration>;
+const errorBody = errorResponse;
 
 /** What the operator asks of hyperhash-core (the admin API). */
 export interface CoreClient {
@@ -85,6 +54,8 @@ export interface CoreClient {
     lightningPubkey?: string;
   }): Promise<CoreResult<CoreRegistration>>;
   rotateCredential(nodeId: string): Promise<CoreResult<CoreRegistration>>;
+  /** Deregisters a node (idempotent); 409 while money is owed to it, 404 if never registered. */
+  deregisterNode(nodeId: string): Promise<CoreResult<CoreDeregistration>>;
   getNode(nodeId: string): Promise<CoreResult<CoreNode>>;
   listWindows(): Promise<CoreResult<CoreWindow[]>>;
   setWindowHold(blockHash: string, hold: boolean): Promise<CoreResult<void>>;
@@ -156,6 +127,7 @@ export function httpCoreClient(options: {
     registerNode: (args) => call("POST", "/api/v1/nodes", registration, args),
     rotateCredential: (nodeId) =>
       call("POST", `/api/v1/nodes/${encodeURIComponent(nodeId)}/credential`, registration, {}),
+    deregisterNode: (nodeId) => call("DELETE", `/api/v1/nodes/${encodeURIComponent(nodeId)}`, deregistration),
     getNode: (nodeId) => call("GET", `/api/v1/nodes/${encodeURIComponent(nodeId)}`, coreNode),
     listWindows: async () => {
       const r = await call("GET", "/api/v1/windows", z.object({ windows: z.array(coreWindow).max(100_000) }));

@@ -9,7 +9,7 @@ import { httpCoreClient } from "../../src/core/core-client.ts";
 import { defaultPlatform, type RunningOperator, startOperator } from "../../src/operator.ts";
 import type { KubeClient, KubeObject } from "../../src/runtime/kube.ts";
 import { clientFor, operatorKubeconfig, startTestCluster, type TestCluster } from "../support/cluster.ts";
-import { ADMIN_TOKEN, POOL_TOKEN, startTestCore, type TestCore } from "../support/core.ts";
+import { ADMIN_TOKEN, POOL_TOKEN, regtestAddress, startTestCore, type TestCore } from "../support/core.ts";
 
 const test = anyTest as TestFn<{
   dir: string;
@@ -269,9 +269,27 @@ test.serial(
 );
 
 test.serial(
-  "HyperNode: deleting it garbage-collects every child (owner references, kube-controller-manager GC)",
+  "HyperNode: deleting it deregisters the node at the real Core (finalizer; the credential stops working), then garbage-collects every child",
   async (t) => {
+    const before = await get(t, "HyperNode", "edge");
+    t.true(before?.metadata.finalizers?.includes("hyperhash.network/core-registration"), "finalizer held");
+    const nodeId = nodeIdOf(before)!;
+    const { credential } = await secretData(t, "edge-credentials");
+    t.true(await credentialValid(t, nodeId, credential!));
     await t.context.cluster.admin.delete("HyperNode", NS, "edge");
+    await waitFor(async () => (await get(t, "HyperNode", "edge")) === undefined, {
+      what: "the finalizer to deregister the node and let the HyperNode go",
+      timeoutMs: 60_000,
+    });
+    t.is(
+      (await t.context.core.raw("GET", `/api/v1/nodes/${nodeId}`)).status,
+      404,
+      "Core no longer has the node",
+    );
+    t.false(await credentialValid(t, nodeId, credential!), "the pool would refuse its credential");
+    const repeat = await t.context.core.raw("DELETE", `/api/v1/nodes/${nodeId}`);
+    t.is(repeat.status, 200, "deregistration is idempotent (the audit record answers)");
+    t.like(repeat.body, { nodeId, name: "hyperhash.edge", deregisteredBy: "admin" });
     await waitFor(async () => !(await Promise.all(externalChildren.map((r) => exists(t, r)))).some(Boolean), {
       what: "the garbage collector to remove the children",
       timeoutMs: 90_000,
@@ -455,13 +473,14 @@ test.serial(
     const { btcd, core, cluster } = t.context;
     const [blockHash] = (await btcd.mine(1)) as [string];
     const height = await btcd.rpc.getBlockCount();
+    const winner = regtestAddress("winner");
     core.publish({
       blockHash,
       height,
-      winner: "bcrt1qwinner",
+      winner,
       shares: [
-        { destination: "bcrt1qwinner", nodeId: null, work: "3", count: 3 },
-        { destination: "bcrt1qother", nodeId: null, work: "1", count: 1 },
+        { destination: winner, nodeId: null, work: "3", count: 3 },
+        { destination: regtestAddress("other"), nodeId: null, work: "1", count: 1 },
       ],
     });
     const name = `window-${height}-${blockHash.slice(0, 12)}`;

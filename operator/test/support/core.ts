@@ -3,18 +3,28 @@
  * tokens, a clock the test may shift (to age telemetry), and a tiny real HTTP pool outbox
  * (the pool-outbox contract of services/core's README) through which tests feed it windows.
  */
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type BitcoinRpc, subsidy } from "@hyperhash/bitcoin";
+import { type BitcoinRpc, scriptPubKeyToAddress, subsidy } from "@hyperhash/bitcoin";
 import { type CoreConfigInput, type RunningCore, startCore } from "@hyperhash/core";
 import { createLogger } from "@hyperhash/telemetry";
 
 export const ADMIN_TOKEN = "operator-test-admin-token-0123";
 export const POOL_TOKEN = "operator-test-pool-token-01234";
 export const TREASURY_TOKEN = "operator-test-treasury-token-0";
+
+/**
+ * A real regtest address (P2WPKH) for a test's miner name: Core's outbox consumer refuses
+ * destinations that are not payout destinations of its network. Same name, same address.
+ */
+export function regtestAddress(name: string): string {
+  const hash = createHash("sha256").update(name).digest().subarray(0, 20);
+  return scriptPubKeyToAddress(Uint8Array.from([0x00, 0x14, ...hash]), "regtest") as string;
+}
 
 /** A block-found event of the pool outbox (JSON, sats as decimal strings). */
 export interface BlockFound {

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { agentRoleRules } from "@hyperhash/cdk8s";
 import test from "ava";
 import { hyperNodeController } from "../../src/controllers/hypernode-controller.ts";
 import { lightningChannelController } from "../../src/controllers/lightningchannel-controller.ts";
@@ -51,4 +52,14 @@ test("RBAC: the ClusterRole lets every controller watch its kinds and write what
     t.false(r.verbs.includes("*") || r.resources.includes("*") || r.apiGroups.includes("*"));
   }
   t.false(allows("v1", "pods", "list"), "the operator never touches pods");
+});
+
+test("RBAC escalation: the operator holds every verb of the managed node agent's Role, so it may create it", (t) => {
+  for (const rule of agentRoleRules("edge-1"))
+    for (const group of rule.apiGroups)
+      for (const resource of rule.resources)
+        for (const verb of rule.verbs)
+          t.true(allows(group ? `${group}/v1` : "v1", resource, verb), `${verb} ${resource}`);
+  // …and reads the <hn>-lnd-macaroons Secret the agent writes (pubkey, operator.macaroon).
+  for (const verb of ["get", "list", "watch"]) t.true(allows("v1", "secrets", verb), `${verb} secrets`);
 });

@@ -76,11 +76,21 @@ export async function startNodeAgent(
       ) as unknown as Server)
     : createHttpServer(app);
   const port = await listen(server, config.host, config.port);
+  const scheme = config.tls ? "https" : "http";
+  const ownUrl = `${scheme}://${config.host}:${port}`;
+  // A wildcard listener has no address the treasury could use: then only advertiseUrl is told.
+  const wildcard = config.host === "0.0.0.0" || config.host === "::";
+  const advertised = config.advertiseUrl ?? (wildcard ? undefined : ownUrl);
 
   let lastReport: ReportResult | undefined;
   const reporter = config.core
     ? startTelemetryReporter({
-        target: { coreUrl: config.core.url, nodeId: config.core.nodeId, credential: config.core.credential },
+        target: {
+          coreUrl: config.core.url,
+          nodeId: config.core.nodeId,
+          credential: config.core.credential,
+          ...(advertised ? { agent: { url: advertised, token: config.apiToken } } : {}),
+        },
         intervalMs: config.core.telemetryIntervalMs,
         snapshot: () => readLightningSnapshot(wallet, reads),
         logger,
@@ -101,11 +111,10 @@ export async function startNodeAgent(
           port: config.opsPort,
           ready: [() => (lastReport && !lastReport.ok ? `telemetry: ${lastReport.error}` : undefined)],
         });
-  const scheme = config.tls ? "https" : "http";
   logger.info("node agent started", { port, opsPort: ops?.port, nodePubkey: info.pubkey });
   return {
     port,
-    url: `${scheme}://${config.host}:${port}`,
+    url: ownUrl,
     opsPort: ops?.port,
     nodePubkey: info.pubkey,
     registry,

@@ -9,3 +9,12 @@ declare module "ln-service" {
   export const sendToChainAddresses: ExtraCall;
   export const getInvoices: ExtraCall;
 }
+
+// Managed mode (macaroons.ts, backups.ts).
+declare module "ln-service" {
+  export const grantAccess: ExtraCall;
+  export const getIdentity: ExtraCall;
+  export const getBackups: ExtraCall;
+  export const verifyBackups: ExtraCall;
+  export function subscribeToBackups(args: { lnd: AuthenticatedLnd }): import("node:events").EventEmitter;
+}

@@ -47,9 +47,19 @@ export async function readLightningSnapshot(
   };
 }
 
-/** Maps a snapshot to Core's telemetry body. Pure. */
-export function toTelemetryBody(s: LightningSnapshot): { lightning: LightningTelemetry } {
+/** Where the treasury asks this agent for payout invoices, and the token it must present. */
+export interface AgentEndpointReport {
+  url: string;
+  token: string;
+}
+
+/** Maps a snapshot (and the agent's endpoint, when known) to Core's telemetry body. Pure. */
+export function toTelemetryBody(
+  s: LightningSnapshot,
+  agent?: AgentEndpointReport,
+): { lightning: LightningTelemetry; agent?: AgentEndpointReport } {
   return {
+    ...(agent ? { agent: { url: agent.url, token: agent.token } } : {}),
     lightning: {
       pubkey: s.pubkey,
       syncedToChain: s.syncedToChain,
@@ -72,6 +82,8 @@ export interface TelemetryTarget {
   coreUrl: string;
   nodeId: string;
   credential: string;
+  /** Reported with every telemetry body so Core can tell the treasury (see core-api.ts). */
+  agent?: AgentEndpointReport;
 }
 
 /** The result of one report, as a value. */
@@ -113,7 +125,7 @@ export function startTelemetryReporter(options: TelemetryReporterOptions): {
       const res = await doFetch(url, {
         method: "POST",
         headers: { "content-type": "application/json", authorization: `Bearer ${options.target.credential}` },
-        body: JSON.stringify(toTelemetryBody(snapshot)),
+        body: JSON.stringify(toTelemetryBody(snapshot, options.target.agent)),
         signal: AbortSignal.timeout(15_000),
       });
       const text = await res.text();
