@@ -49,6 +49,7 @@ const nodePackages = [
   ["/usr/lib/cni/bridge", "containernetworking-plugins"],
   ["/usr/sbin/iptables", "iptables"],
   ["/usr/sbin/conntrack", "conntrack"],
+  ["/usr/sbin/ipset", "ipset"],
 ];
 if (args.has("--stack") || args.has("--node")) {
   const missing = nodePackages.filter(([path]) => !existsSync(path)).map(([, pkg]) => pkg);

@@ -18,6 +18,7 @@ export type BinaryName =
   | "kube-proxy"
   | "kubectl"
   | "coredns"
+  | "kube-router"
   | "helm"
   | "actionlint";
 

@@ -79,6 +79,7 @@ export function checkHostPrerequisites(): void {
     ["CNI bridge plugin", "/usr/lib/cni/bridge", "containernetworking-plugins"],
     ["iptables", "/usr/sbin/iptables", "iptables"],
     ["conntrack", "/usr/sbin/conntrack", "conntrack"],
+    ["ipset", "/usr/sbin/ipset", "ipset"],
   ].filter(([, path]) => !existsSync(path as string));
   if (missing.length > 0) {
     const pkgs = missing.map((m) => m[2]).join(" ");
@@ -214,7 +215,10 @@ export function killPodProcesses(containerdSocket: string): void {
   }
 }
 
-/** Removes the rules and chains the kubelet and kube-proxy left (KUBE-*): no other Kubernetes runs here. */
+/**
+ * Removes the rules and chains the kubelet, kube-proxy and kube-router left (KUBE-*, which covers
+ * KUBE-ROUTER-*, KUBE-NWPLCY-* and KUBE-POD-FW-*): no other Kubernetes runs here.
+ */
 function removeKubeChains(): void {
   for (const table of ["filter", "nat", "mangle"]) {
     let rules: string[];
@@ -235,6 +239,23 @@ function removeKubeChains(): void {
 }
 
 /**
+ * Destroys the ipsets kube-router's NetworkPolicy controller made (KUBE-SRC-*, KUBE-DST-*, its
+ * kube-router-* sets and their TMP-/inet6: twins); their iptables references must be gone first.
+ */
+function removeKubeRouterIpsets(): void {
+  if (!existsSync("/usr/sbin/ipset")) return;
+  let names: string[];
+  try {
+    names = sh("ipset", ["list", "-n"]).split("\n");
+  } catch {
+    return;
+  }
+  const ours = /^(inet6:)?(KUBE-SRC-|KUBE-DST-|kube-router-|TMP-)/;
+  for (const name of names.map((s) => s.trim()).filter((s) => ours.test(s)))
+    trySh("ipset", ["destroy", name]);
+}
+
+/**
  * Puts the host back as it was: kills what is left in the pod cgroups and the run's shims,
  * unmounts the kubelet's and containerd's mounts, removes kube-proxy's and the kubelet's rules,
  * the forward chain, the bridge and the veths on it, and restores the sysctls. Safe to call twice.
@@ -251,6 +272,7 @@ export function restoreHost(state: HostState): void {
   }
   if (state.dir) unmountBelow(state.dir);
   removeKubeChains();
+  removeKubeRouterIpsets();
   trySh("iptables", ["-D", "FORWARD", "-j", n.forwardChain]);
   trySh("iptables", ["-F", n.forwardChain]);
   trySh("iptables", ["-X", n.forwardChain]);

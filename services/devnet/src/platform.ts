@@ -360,7 +360,8 @@ export async function deployOwnerLnd(
           selector: { matchLabels: labels },
           persistentVolumeClaimRetentionPolicy: { whenDeleted: "Delete", whenScaled: "Retain" },
           template: {
-            metadata: { labels },
+            // The chart's NetworkPolicies admit pods so labelled to the chain node's RPC.
+            metadata: { labels: { ...labels, "hyperhash.network/chain-client": "true" } },
             spec: {
               securityContext: { runAsUser: 10001, runAsGroup: 10001, runAsNonRoot: true },
               containers: [

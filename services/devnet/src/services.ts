@@ -66,6 +66,8 @@ export interface HyperhashNetwork {
   readonly coreUrl: string;
   readonly pool: RunningPool;
   readonly poolUrl: string;
+  /** Bearer token of the pool's `/api/v1/*` (the one Core sends for the outbox). */
+  readonly poolApiToken: string;
   readonly treasury: Treasury;
   readonly nodes: readonly NetworkNode[];
   /** Payout destination of the direct SV2 miner (standard channel, no node). */
@@ -156,7 +158,13 @@ export async function startHyperhashNetwork(
     createLogger({ service, level, write: logSink(devnet.dir, service, streams) });
   try {
     const { btcd } = devnet;
-    const tokens = { admin: token(), pool: token(), treasury: token(), agent: token() };
+    const tokens = {
+      admin: token(),
+      pool: token(),
+      treasury: token(),
+      agent: token(),
+      poolOutbox: token(),
+    };
 
     say("starting hh-tp (Template Provider) on btcd...");
     const templateProvider = await startTemplateProvider({
@@ -176,8 +184,8 @@ export async function startHyperhashNetwork(
     });
     stoppers.push(() => templateProvider.stop());
 
-    // Core reads the pool's outbox and the pool needs Core's node list: the pool's API port is
-    // chosen first so Core can be told where the outbox will be.
+    // Core reads the pool's outbox and the pool verifies node credentials at Core: the pool's
+    // API port is chosen first so Core can be told where the outbox will be.
     const poolHttpPort = await freePort();
     const poolUrl = `http://127.0.0.1:${poolHttpPort}`;
     say("starting hyperhash-core (regtest, SQLite in the devnet dir)...");
@@ -189,6 +197,7 @@ export async function startHyperhashNetwork(
         poolToken: tokens.pool,
         treasuryToken: tokens.treasury,
         poolUrl,
+        poolOutboxToken: tokens.poolOutbox,
         payoutConfirmations: options.payoutConfirmations ?? 1,
         pollIntervalMs: 500,
         logLevel: level,
@@ -241,8 +250,9 @@ export async function startHyperhashNetwork(
         burstShares: 20,
       },
       vardiffTickMs: 2000,
-      // The pool's registry is a static list (its bind is synchronous); Core issued it.
-      nodes: registered.map(({ nodeId, credential }) => ({ nodeId, credential })),
+      // Node credentials are verified at Core, as in a cluster (no static list).
+      core: { url: coreUrl, token: tokens.pool },
+      apiToken: tokens.poolOutbox,
       logger: logger("hh-pool"),
     });
     stoppers.push(() => pool.stop());
@@ -306,9 +316,8 @@ export async function startHyperhashNetwork(
           macaroonHex: devnet.treasury.macaroonHex,
         },
         dbPath: join(devnet.dir, "treasury.sqlite"),
-        agents: new Map(
-          nodes.map((n) => [n.nodeId, { url: n.agent.url, token: tokens.agent, pubkey: n.lnd.pubkey }]),
-        ),
+        // Learnt from Core: each agent reports its endpoint with its telemetry, as in a cluster.
+        agents: new Map(),
         feeLimits: { baseSats: 10n, ppm: 5000n },
         minInvoiceLifeSeconds: 120,
         onchainMinSats: 100_000n,
@@ -342,6 +351,7 @@ export async function startHyperhashNetwork(
             poolToken: tokens.pool,
             treasuryToken: tokens.treasury,
           },
+          poolApiToken: tokens.poolOutbox,
           nodeAgentToken: tokens.agent,
           nodes: registered.map(({ nodeId, credential, lnd }) => ({ alias: lnd.alias, nodeId, credential })),
         },
@@ -352,7 +362,13 @@ export async function startHyperhashNetwork(
     );
 
     const poolBlocks = async () =>
-      poolBlocksSchema.parse(await (await fetch(`${poolUrl}/api/v1/blocks?limit=1000`)).json()).blocks;
+      poolBlocksSchema.parse(
+        await (
+          await fetch(`${poolUrl}/api/v1/blocks?limit=1000`, {
+            headers: { authorization: `Bearer ${tokens.poolOutbox}` },
+          })
+        ).json(),
+      ).blocks;
     const summary = async (): Promise<NetworkSummary> => {
       const { windows } = windowsSchema.parse(await admin("GET", "/api/v1/windows?limit=1000"));
       const windowsByPhase: Record<string, number> = {};
@@ -369,6 +385,7 @@ export async function startHyperhashNetwork(
       coreUrl,
       pool,
       poolUrl,
+      poolApiToken: tokens.poolOutbox,
       treasury,
       nodes,
       directMinerAddress,
@@ -380,7 +397,7 @@ export async function startHyperhashNetwork(
       describe: () => [
         `hh-tp           sv2+noise://${templateProvider.host}:${templateProvider.port} authority ${templateProvider.authorityPublicKeyBase58} (ops :${templateProvider.opsPort})`,
         `hh-pool         sv2+noise://${pool.host}:${pool.port} authority ${pool.authorityPublicKeyBase58}`,
-        `  api           ${poolUrl}/api/v1/{stats,blocks,outbox} (ops :${pool.opsPort}); blockTarget difficulty ${blockDifficulty}`,
+        `  api           ${poolUrl}/api/v1/{stats,blocks,outbox} (bearer poolApiToken; ops :${pool.opsPort}); blockTarget difficulty ${blockDifficulty}`,
         `hyperhash-core  ${coreUrl}/api/v1 (OpenAPI ${coreUrl}/openapi.json, ops :${core.opsPort})`,
         `hh-treasury     on lnd treasury (ops :${treasury.opsPort})`,
         ...nodes.flatMap((n) => [

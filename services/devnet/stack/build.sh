@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the pinned real stack (btcd, lnd, etcd, the Kubernetes control plane and node,
-# CoreDNS, helm, actionlint) from the Go module proxy into a per-version cache outside the repository.
+# CoreDNS, kube-router (NetworkPolicy), helm, actionlint) from the Go module proxy into a per-version cache outside the repository.
 # Idempotent: a binary already in the cache is not rebuilt. Each wrapper module here pins
 # one upstream with a committed go.sum, so checksums are verified as the Go toolchain does.
 #
@@ -31,6 +31,7 @@ targets=(
   "kubelet|$K8S|kubernetes|k8s.io/kubernetes/cmd/kubelet|$k8s_ld|"
   "kube-proxy|$K8S|kubernetes|k8s.io/kubernetes/cmd/kube-proxy|$k8s_ld|"
   "kubectl|$K8S|kubernetes|k8s.io/kubernetes/cmd/kubectl|$k8s_ld|"
+  "kube-router|v2.1.0|kube-router|github.com/cloudnativelabs/kube-router/v2/cmd/kube-router|-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=v2.1.0|"
   "coredns|v1.15.0|coredns|github.com/coredns/coredns|-X github.com/coredns/coredns/coremain.GitCommit=v1.15.0|"
   "helm|v3.19.5|helm|helm.sh/helm/v3/cmd/helm|-X helm.sh/helm/v3/internal/version.version=v3.19.5|"
   "actionlint|v1.7.12|actionlint|github.com/rhysd/actionlint/cmd/actionlint|-X github.com/rhysd/actionlint.version=v1.7.12|"

@@ -4,9 +4,10 @@
  */
 import { readFileSync } from "node:fs";
 import type { BitcoinRpc, JsonRpcEndpoint, Network } from "@hyperhash/bitcoin";
-import { parseAuthoritySecretKey } from "@hyperhash/sv2";
+import { encodeAuthoritySecretKey, parseAuthoritySecretKey } from "@hyperhash/sv2";
 import type { LogLevel } from "@hyperhash/telemetry";
-import { z } from "zod";
+import type { z } from "zod";
+import { tpEnvSchema } from "./config-contract.ts";
 
 /** Configuration of {@link startTemplateProvider}. */
 export interface TemplateProviderConfig {
@@ -57,44 +58,10 @@ export interface TemplateProviderConfig {
   logWrite?: (line: string) => void;
 }
 
-const logLevel = z.enum(["debug", "info", "warn", "error"]);
-const intFromEnv = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-
-/** The `HH_TP_*` environment variables, validated. */
-export const envSchema = z
-  .object({
-    HH_TP_NETWORK: z.enum(["regtest", "signet", "testnet4", "mainnet"]),
-    HH_TP_RPC_URL: z.url({ protocol: /^https?$/ }),
-    HH_TP_RPC_USER: z.string().min(1).max(256),
-    HH_TP_RPC_PASSWORD: z.string().min(1).max(1024).optional(),
-    /** A file holding the password (a mounted Secret); wins over HH_TP_RPC_PASSWORD. */
-    HH_TP_RPC_PASSWORD_FILE: z.string().min(1).optional(),
-    /** PEM of the node's RPC certificate (btcd's self-signed TLS). */
-    HH_TP_RPC_CERT_FILE: z.string().min(1).optional(),
-    HH_TP_RPC_DIALECT: z.enum(["btcd", "core"]).default("core"),
-    HH_TP_LISTEN_HOST: z.string().min(1).default("127.0.0.1"),
-    HH_TP_LISTEN_PORT: intFromEnv(0, 65_535).default(8442),
-    /** base58check of the raw 32-byte secret, as SRI configs store `authority_secret_key`. */
-    HH_TP_AUTHORITY_SECRET_KEY: z.string().min(1).max(128).optional(),
-    HH_TP_AUTHORITY_SECRET_KEY_FILE: z.string().min(1).optional(),
-    HH_TP_CERT_VALIDITY_SECONDS: intFromEnv(60, 10 * 365 * 86_400).default(3_600),
-    HH_TP_FEE_UPDATE_INTERVAL_MS: intFromEnv(100, 3_600_000).default(5_000),
-    HH_TP_FEE_CHECK_INTERVAL_MS: intFromEnv(50, 3_600_000).optional(),
-    HH_TP_MIN_FEE_DELTA_SATS: intFromEnv(0, 2_100_000_000).default(1_000),
-    HH_TP_TIP_POLL_INTERVAL_MS: intFromEnv(10, 60_000).default(250),
-    HH_TP_OPS_HOST: z.string().min(1).optional(),
-    HH_TP_OPS_PORT: intFromEnv(0, 65_535).default(9442),
-    HH_TP_MAX_CLIENTS: intFromEnv(1, 100_000).default(1_024),
-    HH_TP_LOG_LEVEL: logLevel.default("info"),
-  })
-  .refine((e) => e.HH_TP_RPC_PASSWORD || e.HH_TP_RPC_PASSWORD_FILE, {
-    message: "set HH_TP_RPC_PASSWORD or HH_TP_RPC_PASSWORD_FILE",
-  })
-  .refine((e) => e.HH_TP_AUTHORITY_SECRET_KEY || e.HH_TP_AUTHORITY_SECRET_KEY_FILE, {
-    message: "set HH_TP_AUTHORITY_SECRET_KEY or HH_TP_AUTHORITY_SECRET_KEY_FILE",
-  });
+/** The `HH_TP_*` environment variables, validated (the contract lives in config-contract.ts). */
+export const envSchema = tpEnvSchema;
 /** The validated environment. */
-export type TpEnv = z.infer<typeof envSchema>;
+export type TpEnv = z.infer<typeof tpEnvSchema>;
 
 /** Everything of the config that comes from the environment (the RPC client is built from it). */
 export interface EnvConfig {
@@ -131,7 +98,10 @@ export function loadEnvConfig(
     : (env.HH_TP_AUTHORITY_SECRET_KEY ?? "");
   let authoritySecretKey: Uint8Array;
   try {
-    authoritySecretKey = parseAuthoritySecretKey(keyText);
+    // base58check as SRI stores it, or 64 hex digits as the operator generates it.
+    authoritySecretKey = /^[0-9a-fA-F]{64}$/.test(keyText)
+      ? parseAuthoritySecretKey(encodeAuthoritySecretKey(Uint8Array.from(Buffer.from(keyText, "hex"))))
+      : parseAuthoritySecretKey(keyText);
   } catch (error) {
     throw new ConfigError(`HH_TP_AUTHORITY_SECRET_KEY: ${(error as Error).message}`);
   }

@@ -124,10 +124,11 @@ test.serial(
       }
     }
     // Default: 4 CRDs + ServiceAccount, ClusterRole, ClusterRoleBinding, ConfigMap, Deployment,
-    // Service, tokens Secret. The profiles add core, pool, TP, treasury, bitcoind, treasury lnd.
-    t.is(expected.default, 11);
-    t.is(expected.regtest, 24);
-    t.is(expected.signet, 24);
+    // Service, tokens Secret, NetworkPolicies default-deny and operator. The profiles add core,
+    // pool, TP, treasury, bitcoind, treasury lnd, and a NetworkPolicy for each.
+    t.is(expected.default, 13);
+    t.is(expected.regtest, 32);
+    t.is(expected.signet, 32);
     const dryRunLeftovers = await objects.list("apps/v1", "Deployment", "dryrun");
     t.is(dryRunLeftovers.items.length, 0, "dry-run persisted nothing");
   },

@@ -22,6 +22,7 @@ const PLURALS: Record<string, string> = {
   Deployment: "deployments",
   HyperNode: "hypernodes",
   Namespace: "namespaces",
+  NetworkPolicy: "networkpolicies",
   PersistentVolumeClaim: "persistentvolumeclaims",
   Secret: "secrets",
   Service: "services",
