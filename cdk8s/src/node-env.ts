@@ -80,6 +80,11 @@ export function translatorEnv(node: HyperNodeInput, platform: PlatformSettings):
     HH_TRANSLATOR_CREDENTIAL: fromSecret(n.credentials, "credential"),
     HH_TRANSLATOR_CHANNEL_MODE: mode,
     HH_TRANSLATOR_AGGREGATED_IDENTITY: mode === "aggregated" ? t.aggregatedIdentity : undefined,
+    // Regtest is mined by CPU miners (kH/s): start SV1 difficulty at 2^-16 and let vardiff go to
+    // 2^-24, as the devnet does; other networks keep the translator's defaults.
+    ...(node.spec.network === "regtest"
+      ? { HH_TRANSLATOR_INITIAL_DIFFICULTY: String(2 ** -16), HH_TRANSLATOR_MIN_DIFFICULTY: String(2 ** -24) }
+      : {}),
     HH_TRANSLATOR_LOG_LEVEL: (node.spec.logging?.level ??
       "info") as TranslatorEnvInput["HH_TRANSLATOR_LOG_LEVEL"],
   });

@@ -24,6 +24,7 @@ type Pod = {
     name: string;
     secret?: { secretName: string };
     persistentVolumeClaim?: { claimName: string };
+    emptyDir?: Record<string, never>;
   }>;
   containers: Array<{
     name: string;

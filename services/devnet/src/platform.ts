@@ -263,6 +263,11 @@ export async function installPlatform(options: PlatformOptions): Promise<Platfor
     "--reuse-values",
     "--set",
     `pool.treasuryAddress=${address}`,
+    // Every workload of the new revision Ready: a bare rollout status right after an upgrade
+    // can read the previous revision as complete.
+    "--wait",
+    "--timeout",
+    "300s",
   ]);
   log(`helm upgrade: the pool pays the treasury wallet ${address}`);
   // Fund the treasury wallet from the faucet: its channels to the nodes and its on-chain batches

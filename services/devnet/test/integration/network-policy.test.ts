@@ -30,7 +30,7 @@ const serverScript = (ports: number[]) =>
   `for (const p of ${JSON.stringify(ports)}) require("net").createServer((s) => s.end("ok\\n")).listen(p)`;
 const idleScript = "setInterval(() => {}, 1 << 30)";
 /** One connection, 1.5 s at most: prints ok, timeout or the error code. */
-const dialScript = `const s = require("net").connect(Number(process.env.PORT), process.env.HOST);
+const dialScript = `const s = require("net").connect(Number(process.argv[2]), process.argv[1]);
 s.setTimeout(1500, () => { console.log("timeout"); process.exit(0); });
 s.on("data", () => { console.log("ok"); process.exit(0); });
 s.on("error", (e) => { console.log(e.code); process.exit(0); });`;
@@ -89,12 +89,11 @@ async function dial(ns: string, client: string, host: string, port: number): Pro
     "exec",
     client,
     "--",
-    "env",
-    `HOST=${host}`,
-    `PORT=${port}`,
     "node",
     "-e",
     dialScript,
+    host,
+    String(port),
   ]);
   return out.trim();
 }

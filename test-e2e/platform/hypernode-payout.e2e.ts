@@ -74,7 +74,8 @@ async function coreAdmin(path: string): Promise<unknown> {
   return res.json();
 }
 
-test.before(async () => {
+test.before(async (t) => {
+  t.timeout(600_000, "the platform install and the owner lnd");
   cluster = sharedCluster();
   workDir = mkdtempSync(join(tmpdir(), "hh-e2e-cluster-"));
   platform = await installPlatform({
@@ -174,6 +175,7 @@ test.serial(
       { what: "a PayoutWindow Settled", timeoutMs: 240_000, intervalMs: 2000 },
     );
     const hash = settled.status!.blockHash!;
+    t.log(`window ${hash} Settled`);
     const window = windowSummary.parse(await coreAdmin(`/api/v1/windows/${hash}`));
     t.is(window.phase, "Settled");
     const payouts = payoutsResponse.parse(await coreAdmin(`/api/v1/windows/${hash}/payouts`));
