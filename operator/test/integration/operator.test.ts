@@ -367,7 +367,7 @@ test.serial(
       },
       { what: "vault's conditions", timeoutMs: 30_000 },
     );
-    t.is(cond(node, "LightningWalletReady")?.reason, "WaitingForLnd");
+    t.is(cond(node, "LightningWalletReady")?.reason, "WaitingForWalletInit");
   },
 );
 

@@ -73,13 +73,16 @@ async function openWithReconnect(opener: Lnd, peer: Lnd, capacitySats: bigint, p
       });
       return await opener.wallet.openChannel({ pubkey: peer.pubkey, capacitySats, pushSats });
     } catch (err) {
-      const transient = /RemotePeerExited|not online|PeerNotConnected|peer exited/i.test(
-        (err as Error).message,
+      const message = (err as Error).message;
+      const transient = /RemotePeerExited|not online|PeerNotConnected|peer exited|WalletNotFullySynced/i.test(
+        message,
       );
       if (!transient || attempt >= 3) throw err;
-      await waitFor(async () => (await opener.wallet.getInfo()).peers >= 0, {
-        what: "lnd to answer before reconnecting",
-        timeoutMs: 10_000,
+      // A loaded machine can leave lnd a block behind the chain: wait until it is synced.
+      await waitFor(async () => (await opener.wallet.getInfo()).syncedToChain, {
+        what: "lnd to answer, synced to chain, before retrying the open",
+        timeoutMs: 60_000,
+        intervalMs: 250,
       });
     }
   }

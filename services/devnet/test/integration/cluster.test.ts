@@ -230,12 +230,17 @@ test.serial("a memory limit is enforced (OOMKilled)", async (t) => {
     },
   };
   await cluster.kubectl(["apply", "-f", "-"], JSON.stringify(pod));
-  const reason = await waitFor(
+  const terminated = await waitFor(
     async () => {
       const p = JSON.parse(await cluster.kubectl(["-n", ns, "get", "pod", "hog", "-o", "json"]));
-      return p.status.containerStatuses?.[0]?.state?.terminated?.reason as string | undefined;
+      return p.status.containerStatuses?.[0]?.state?.terminated as
+        | { reason: string; exitCode: number }
+        | undefined;
     },
     { what: "the memory hog to be terminated", timeoutMs: 90_000, intervalMs: 250 },
   );
-  t.is(reason, "OOMKilled");
+  // The kernel's OOM killer ends it with SIGKILL (137). containerd 1.6 on cgroup v1 reports the
+  // reason OOMKilled, but under load it can miss the OOM event and say Error: the exit holds.
+  t.is(terminated.exitCode, 137);
+  t.true(["OOMKilled", "Error"].includes(terminated.reason), terminated.reason);
 });

@@ -255,7 +255,8 @@ test.serial(
     await waitFor(() => silent.closed(), { what: "idle client disconnected", timeoutMs: 20_000 });
     await waitFor(() => good.stats().accepted >= before + 3, {
       what: "good miner still accepted",
-      timeoutMs: 60_000,
+      // A deadline, not a speed goal: on a loaded 2-core machine three CPU shares took over 60 s.
+      timeoutMs: 180_000,
     });
     t.true(good.stats().connected);
     t.deepEqual(notStale(good.stats().rejectReasons), []);
