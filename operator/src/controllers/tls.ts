@@ -42,7 +42,9 @@ export function selfSignedCertificate(
 ): string {
   const now = options.now ?? new Date();
   const serial = randomBytes(16);
-  serial[0]! &= 0x7f; // positive INTEGER
+  // A positive INTEGER in minimal DER: top bit clear, and a non-zero first byte (a leading 0x00
+  // before a byte < 0x80 is "illegal padding" to OpenSSL — it failed 1 run in ~256).
+  serial[0] = (serial[0]! & 0x7f) | 0x40;
   const name = seq(tlv(0x31, seq(OID_CN, utf8(options.commonName))));
   const spki = new Uint8Array(createPublicKey(privateKey).export({ type: "spki", format: "der" }));
   const san = seq(
