@@ -64,6 +64,9 @@ export function nodeAgentEnv(node: HyperNodeInput, platform: PlatformSettings, l
   });
 }
 
+/** The hash rate a regtest translator declares per upstream channel (a CPU miner, H/s). */
+export const REGTEST_NOMINAL_HASH_RATE = 2e4;
+
 /** The translator's HH_TRANSLATOR_* environment, or null when the translator is off. */
 export function translatorEnv(node: HyperNodeInput, platform: PlatformSettings): V1EnvVar[] | null {
   const t = node.spec.translator;
@@ -81,9 +84,15 @@ export function translatorEnv(node: HyperNodeInput, platform: PlatformSettings):
     HH_TRANSLATOR_CHANNEL_MODE: mode,
     HH_TRANSLATOR_AGGREGATED_IDENTITY: mode === "aggregated" ? t.aggregatedIdentity : undefined,
     // Regtest is mined by CPU miners (kH/s): start SV1 difficulty at 2^-16 and let vardiff go to
-    // 2^-24, as the devnet does; other networks keep the translator's defaults.
+    // 2^-24, and open upstream channels declaring 20 kH/s, as the devnet does. The translator's
+    // default (1 TH/s, an ASIC) makes the pool set a channel target no CPU miner's share ever
+    // meets, so nothing would reach the pool. Other networks keep the translator's defaults.
     ...(node.spec.network === "regtest"
-      ? { HH_TRANSLATOR_INITIAL_DIFFICULTY: String(2 ** -16), HH_TRANSLATOR_MIN_DIFFICULTY: String(2 ** -24) }
+      ? {
+          HH_TRANSLATOR_INITIAL_DIFFICULTY: String(2 ** -16),
+          HH_TRANSLATOR_MIN_DIFFICULTY: String(2 ** -24),
+          HH_TRANSLATOR_NOMINAL_HASH_RATE: String(REGTEST_NOMINAL_HASH_RATE),
+        }
       : {}),
     HH_TRANSLATOR_LOG_LEVEL: (node.spec.logging?.level ??
       "info") as TranslatorEnvInput["HH_TRANSLATOR_LOG_LEVEL"],

@@ -15,6 +15,7 @@ import {
   buildHyperNodeChildren,
   buildTemplateProviderChildren,
   type DesiredChild,
+  REGTEST_NOMINAL_HASH_RATE,
   TRANSLATOR_CHANNEL_MODE,
 } from "../src/index.ts";
 import { contractProblems, type EnvEntry, materialise } from "./contract.ts";
@@ -85,10 +86,19 @@ test("issue 20: every node-agent, translator and hh-tp container's env parses wi
 
 test("issue 20: the translator's full config (env → startTranslator's schema) accepts what the builder writes, per channel mode", (t) => {
   const translators = containersOf(rendered()).filter((c) => c.image === platform.images.translator);
-  const modes = translators.map(
-    (ctr) => TranslatorConfigSchema.parse(configFromEnv(materialise(ctr.env!))).channelMode,
+  const configs = translators.map((ctr) =>
+    TranslatorConfigSchema.parse(configFromEnv(materialise(ctr.env!))),
   );
-  t.deepEqual(modes, ["per-miner", "aggregated"]);
+  t.deepEqual(
+    configs.map((c) => c.channelMode),
+    ["per-miner", "aggregated"],
+  );
+  // The fixtures are regtest nodes: their channels declare a CPU miner's rate, not the 1 TH/s
+  // default that makes the pool's target unreachable for CPU shares (the e2e found it).
+  t.deepEqual(
+    configs.map((c) => c.nominalHashRate),
+    [REGTEST_NOMINAL_HASH_RATE, REGTEST_NOMINAL_HASH_RATE],
+  );
   t.deepEqual(TRANSLATOR_CHANNEL_MODE, { extended: "per-miner", aggregated: "aggregated" });
 });
 
