@@ -116,6 +116,7 @@ export function buildNodeAgentDeployment(
             {
               name: "node-agent",
               image: platform.images.nodeAgent,
+              ...(platform.imagePullPolicy ? { imagePullPolicy: platform.imagePullPolicy } : {}),
               env,
               ports: [
                 { name: "payout", containerPort: AGENT_PORT },
@@ -161,6 +162,7 @@ export function buildTranslator(node: HyperNodeInput, platform: PlatformSettings
             {
               name: "translator",
               image: platform.images.translator,
+              ...(platform.imagePullPolicy ? { imagePullPolicy: platform.imagePullPolicy } : {}),
               env,
               ports: [
                 { name: "sv1", containerPort: t.port },

@@ -47,6 +47,12 @@ export interface TemplateProviderInput extends OwnerInput {
 /** Platform settings the operator passes to every builder (from its own config). */
 export interface PlatformSettings {
   images: { nodeAgent: string; translator: string; lnd: string; templateProvider: string };
+  /**
+   * imagePullPolicy of every container the builders make; unset leaves Kubernetes' default
+   * (IfNotPresent for a tag). `Never` for clusters whose images are imported, not pulled (the
+   * devnet: an image that is missing must fail on the node, never reach for a registry).
+   */
+  imagePullPolicy?: "Always" | "IfNotPresent" | "Never";
   /** Core's REST API as pods reach it. */
   coreUrl: string;
   /** The pool's SV2 endpoint the translator connects to, `host:port`. */

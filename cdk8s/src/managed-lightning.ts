@@ -141,6 +141,7 @@ function lndStatefulSet(node: HyperNodeInput, platform: PlatformSettings): Manif
             {
               name: "lnd",
               image: platform.images.lnd,
+              ...(platform.imagePullPolicy ? { imagePullPolicy: platform.imagePullPolicy } : {}),
               args: lndArgs(node, platform),
               ports: [
                 { name: "grpc", containerPort: LND_GRPC },
@@ -161,6 +162,7 @@ function lndStatefulSet(node: HyperNodeInput, platform: PlatformSettings): Manif
             {
               name: "node-agent",
               image: platform.images.nodeAgent,
+              ...(platform.imagePullPolicy ? { imagePullPolicy: platform.imagePullPolicy } : {}),
               env: managedAgentEnv(node, platform),
               ports: [
                 { name: "payout", containerPort: AGENT_PORT },

@@ -41,6 +41,7 @@ export function buildTemplateProviderDeployment(
             {
               name: "template-provider",
               image: platform.images.templateProvider,
+              ...(platform.imagePullPolicy ? { imagePullPolicy: platform.imagePullPolicy } : {}),
               env: contractEnv<TpEnvInput>({
                 HH_TP_NETWORK: tp.spec.network as TpEnvInput["HH_TP_NETWORK"],
                 HH_TP_RPC_URL: `http://${tp.spec.bitcoind.rpcEndpoint}`,

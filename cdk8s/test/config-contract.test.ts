@@ -24,6 +24,7 @@ import { externalNode, managedNode, material, platform, templateProvider } from 
 interface Container {
   name: string;
   image: string;
+  imagePullPolicy?: string;
   env?: EnvEntry[];
   envFrom?: unknown[];
 }
@@ -42,10 +43,10 @@ const SCHEMAS: Record<string, z.ZodObject> = {
   [platform.images.templateProvider]: tpEnvSchema,
 };
 
-const rendered = () => [
+const rendered = (settings: typeof platform = platform) => [
   ...buildHyperNodeChildren(
     externalNode({ translator: { enabled: true, port: 3333, channelMode: "extended" } }),
-    platform,
+    settings,
   ),
   ...buildHyperNodeChildren(
     externalNode({
@@ -56,10 +57,10 @@ const rendered = () => [
         aggregatedIdentity: "bcrt1qnode.rig",
       },
     }),
-    platform,
+    settings,
   ),
-  ...buildHyperNodeChildren(managedNode(), platform, material),
-  ...buildTemplateProviderChildren(templateProvider, platform, "11".repeat(32)),
+  ...buildHyperNodeChildren(managedNode(), settings, material),
+  ...buildTemplateProviderChildren(templateProvider, settings, "11".repeat(32)),
 ];
 
 test("issue 20: every node-agent, translator and hh-tp container's env parses with that service's own schema", (t) => {
@@ -129,4 +130,11 @@ test("issue 20: managed sidecar gets the wallet-initialisation inputs; the exter
     t.true(managed.includes(v), v);
     t.false(external.includes(v), v);
   }
+});
+
+test("issue 20: the platform's imagePullPolicy reaches every container the builders make; unset leaves Kubernetes' default", (t) => {
+  const never = containersOf(rendered({ ...platform, imagePullPolicy: "Never" }));
+  t.true(never.length >= 6, `${never.length} containers`);
+  t.deepEqual([...new Set(never.map((c) => c.imagePullPolicy))], ["Never"]);
+  t.deepEqual([...new Set(containersOf(rendered()).map((c) => c.imagePullPolicy))], [undefined]);
 });

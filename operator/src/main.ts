@@ -25,6 +25,7 @@ const env = z
     TRANSLATOR_IMAGE: z.string().optional(),
     LND_IMAGE: z.string().optional(),
     TEMPLATE_PROVIDER_IMAGE: z.string().optional(),
+    WORKLOAD_IMAGE_PULL_POLICY: z.enum(["Always", "IfNotPresent", "Never"]).optional(),
     CORE_URL_IN_CLUSTER: z.url().optional(),
     POOL_ENDPOINT: z.string().optional(),
     /** The platform chain node's p2p Service, `host:port`: managed lnds' neutrino peer. */
@@ -60,6 +61,7 @@ const operator = await startOperator({
   maxOpenAttempts: env.CHANNEL_MAX_OPEN_ATTEMPTS,
   platform: {
     images: images as never,
+    ...(env.WORKLOAD_IMAGE_PULL_POLICY ? { imagePullPolicy: env.WORKLOAD_IMAGE_PULL_POLICY } : {}),
     ...(env.CORE_URL_IN_CLUSTER ? { coreUrl: env.CORE_URL_IN_CLUSTER } : {}),
     ...(env.POOL_ENDPOINT ? { poolEndpoint: env.POOL_ENDPOINT } : {}),
     ...(env.NEUTRINO_PEER ? { neutrinoPeer: env.NEUTRINO_PEER } : {}),

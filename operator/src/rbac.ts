@@ -60,6 +60,8 @@ export const operatorRules: PolicyRule[] = [
     verbs: [...read, ...write],
   },
   { apiGroups: ["apps"], resources: ["deployments", "statefulsets"], verbs: [...read, ...write] },
+  // A HyperNode's WorkloadsAvailable condition reads its pods' container statuses.
+  { apiGroups: [""], resources: ["pods"], verbs: ["get", "list"] },
   { apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: [...read, ...write] },
   // The node agent's Role (managed mode, cdk8s agentRoleRules) grants secrets create and
   // get/update/patch on <hn>-lnd-{seed,macaroons,scb}; RBAC lets the operator create it only

@@ -21,6 +21,7 @@ import { syncChildren } from "./children.ts";
 import { ensureTreasuryChannels } from "./hypernode-channels.ts";
 import { finalizeHyperNode, HYPERNODE_FINALIZER } from "./hypernode-finalizer.ts";
 import { ensureRegistered, telemetryCondition } from "./hypernode-registration.ts";
+import { hyperNodeWorkloads, WORKLOADS_CONDITION } from "./hypernode-workloads.ts";
 import { externalNodeWallet, managedNodeWallet, treasuryWallet } from "./lnd-access.ts";
 import type { OperatorSettings } from "./settings.ts";
 import { selfSignedCertificate } from "./tls.ts";
@@ -28,6 +29,7 @@ import { selfSignedCertificate } from "./tls.ts";
 /** Conditions Ready depends on, in the order a human should fix them. */
 export const READY_DEPENDS_ON = [
   "Registered",
+  WORKLOADS_CONDITION,
   "LightningWalletReady",
   "TreasuryChannelOpen",
   "TelemetryReporting",
@@ -276,7 +278,8 @@ export function hyperNodeController(settings: OperatorSettings): ControllerDefin
         wallet.pubkey,
       );
       const telemetry = await telemetryCondition(settings, registration.nodeId, ctx.now());
-      const updates = [registration.condition, wallet.condition, channels.condition, telemetry];
+      const workloads = await hyperNodeWorkloads(ctx, req.namespace, req.name);
+      const updates = [registration.condition, workloads, wallet.condition, channels.condition, telemetry];
       const generation = node.metadata.generation;
       await patchStatus<Record<string, unknown>>(ctx.client, raw, [
         (s) => {
@@ -303,7 +306,10 @@ export function hyperNodeController(settings: OperatorSettings): ControllerDefin
       ]);
       const opening =
         channels.condition.reason === "ChannelOpening" || channels.condition.reason === "ChannelMissing";
-      return { requeueAfterMs: opening ? Math.min(settings.pollMs, 3_000) : settings.pollMs };
+      // Pods are not the HyperNode's children (their ReplicaSets are), so a pod that stops
+      // pulling or crashing is seen on the next pass: come back sooner while one is unwell.
+      const unwell = workloads.status !== "True";
+      return { requeueAfterMs: opening || unwell ? Math.min(settings.pollMs, 3_000) : settings.pollMs };
     },
   };
 }

@@ -51,7 +51,11 @@ test("RBAC: the ClusterRole lets every controller watch its kinds and write what
   for (const r of operatorRules) {
     t.false(r.verbs.includes("*") || r.resources.includes("*") || r.apiGroups.includes("*"));
   }
-  t.false(allows("v1", "pods", "list"), "the operator never touches pods");
+  // Pods: read only, for a HyperNode's WorkloadsAvailable condition; never written or deleted.
+  t.true(allows("v1", "pods", "list"), "the operator reads pods for WorkloadsAvailable");
+  for (const verb of ["create", "update", "patch", "delete", "watch"]) {
+    t.false(allows("v1", "pods", verb), `the operator never ${verb}s pods`);
+  }
 });
 
 test("RBAC escalation: the operator holds every verb of the managed node agent's Role, so it may create it", (t) => {
