@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { z } from "zod";
 import { type PayoutInvoice, payoutInvoiceSchema } from "./api.ts";
 
@@ -17,10 +18,13 @@ const keyOf = (windowBlockHash: string, amountSats: bigint) => `${windowBlockHas
 /**
  * A JSON file rewritten atomically (write to a temp file, then rename) on every change, so a
  * crash leaves either the old or the new file, never half of one. Invoices are few (one per
- * window), so the whole file is small.
+ * window), so the whole file is small. Its directory is made when missing (a managed sidecar's
+ * `/data/node-agent` on lnd's fresh volume: without it the first invoice failed with ENOENT and
+ * the treasury saw `lnd-unavailable`).
  */
 export function jsonInvoiceStore(path: string): InvoiceStore {
   const byKey = new Map<string, PayoutInvoice>();
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   if (existsSync(path)) {
     const parsed = fileSchema.parse(JSON.parse(readFileSync(path, "utf8")));
     for (const inv of parsed.invoices) byKey.set(keyOf(inv.windowBlockHash, BigInt(inv.amountSats)), inv);

@@ -128,3 +128,24 @@ test("issue 7 §3: an expired invoice lnd cancelled is replaced; an expired one 
   t.not(fresh.ok && fresh.invoice.paymentHash, first.invoice.paymentHash);
   t.is(created.length, 2);
 });
+
+test("the invoice store makes its directory when missing (a managed sidecar's fresh volume) and keeps what it was given", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "hh-agent-store-"));
+  try {
+    const path = join(dir, "node-agent", "deeper", "invoices.json");
+    const store = jsonInvoiceStore(path);
+    t.deepEqual(store.all(), []);
+    store.put({
+      windowBlockHash: WINDOW,
+      amountSats: "1562500",
+      paymentHash: "ab".repeat(32),
+      request: "lnbcrt15625u1pexample",
+      destination: NODE,
+      expiresAt: "2026-12-03T18:00:00.000Z",
+      createdAt: "2026-12-03T17:00:00.000Z",
+    });
+    t.is(jsonInvoiceStore(path).all().length, 1, "written under the new directory and read back");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
