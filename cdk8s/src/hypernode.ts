@@ -16,7 +16,7 @@ import type {
 } from "./inputs.ts";
 import { buildManagedLightning } from "./managed-lightning.ts";
 import { hyperNodeNames } from "./names.ts";
-import { AGENT_PORT, nodeAgentEnv, OPS_PORT, translatorEnv } from "./node-env.ts";
+import { AGENT_PORT, nodeAgentEnv, OPS_PORT, translatorEnv, treasuryToAgentIngress } from "./node-env.ts";
 import { synthChildren } from "./synth.ts";
 
 /**
@@ -212,17 +212,7 @@ export function buildNodeAgentPolicy(node: HyperNodeInput): ManifestObject | nul
     spec: {
       podSelector: { matchLabels: selectorLabels(node, "node-agent") },
       policyTypes: ["Ingress"],
-      ingress: [
-        {
-          from: [
-            {
-              namespaceSelector: {},
-              podSelector: { matchLabels: { "app.kubernetes.io/component": "treasury" } },
-            },
-          ],
-          ports: [{ port: AGENT_PORT, protocol: "TCP" }],
-        },
-      ],
+      ingress: [treasuryToAgentIngress()],
     },
   };
 }

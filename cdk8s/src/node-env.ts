@@ -64,6 +64,22 @@ export function nodeAgentEnv(node: HyperNodeInput, platform: PlatformSettings, l
   });
 }
 
+/**
+ * The one ingress a node agent takes, external Deployment or managed sidecar alike: the treasury
+ * (in the platform's namespace, whichever that is) on the payout port, asking for invoices.
+ */
+export function treasuryToAgentIngress() {
+  return {
+    from: [
+      {
+        namespaceSelector: {},
+        podSelector: { matchLabels: { "app.kubernetes.io/component": "treasury" } },
+      },
+    ],
+    ports: [{ port: AGENT_PORT, protocol: "TCP" }],
+  };
+}
+
 /** The hash rate a regtest translator declares per upstream channel (a CPU miner, H/s). */
 export const REGTEST_NOMINAL_HASH_RATE = 2e4;
 

@@ -1,5 +1,6 @@
 import test from "ava";
 import {
+  AGENT_PORT,
   buildHyperNodeChildren,
   buildTemplateProviderChildren,
   type DesiredChild,
@@ -217,4 +218,33 @@ test("TemplateProvider: Deployment with spec.replicas, Service on the TDP port, 
   const dep = find(list, "Deployment", "tp-tp") as unknown as { spec: { replicas: number } };
   t.is(dep.spec.replicas, 2);
   t.is(podOf(find(list, "Deployment", "tp-tp")).volumes?.[0]?.secret?.secretName, "tp-authority-key");
+});
+
+test("the treasury reaches the node agent's payout port through the NetworkPolicy, external Deployment and managed sidecar alike", (t) => {
+  type Policy = {
+    spec: {
+      ingress: Array<{
+        from?: Array<{ podSelector?: { matchLabels?: Record<string, string> } }>;
+        ports?: Array<{ port: number }>;
+      }>;
+    };
+  };
+  const admitsTreasury = (p: Policy) =>
+    p.spec.ingress.some(
+      (rule) =>
+        rule.ports?.some((port) => port.port === AGENT_PORT) &&
+        rule.from?.some((f) => f.podSelector?.matchLabels?.["app.kubernetes.io/component"] === "treasury"),
+    );
+  const external = find(
+    buildHyperNodeChildren(externalNode(), platform),
+    "NetworkPolicy",
+    "edge-1-node-agent",
+  );
+  const managed = find(
+    buildHyperNodeChildren(managedNode(), platform, material),
+    "NetworkPolicy",
+    "edge-1-lnd",
+  );
+  t.true(admitsTreasury(external as unknown as Policy), "external agent");
+  t.true(admitsTreasury(managed as unknown as Policy), "managed sidecar (in the lnd pod)");
 });
