@@ -90,6 +90,14 @@ export async function startTreasury(
   const runRound = () => {
     current ??= runPayoutRound(deps, config.concurrency)
       .then((report) => {
+        // A payment that starts waiting, or waits for another reason, is logged once with the
+        // detail (the metric carries only the reason): "AgentRefused" alone hid a refused
+        // connection on the platform e2e.
+        for (const [recipientId, w] of report.waits) {
+          const before = lastWaits.get(recipientId);
+          if (before?.reason !== w.reason || before.detail !== w.detail)
+            logger.info("payment waiting", { recipientId, reason: w.reason, detail: w.detail });
+        }
         lastWaits = report.waits;
         lastRoundError = undefined;
         metrics.observeWaits(report.waits);
