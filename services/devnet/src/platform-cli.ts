@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `npm start`: the platform on this machine's own Kubernetes. Builds (or reuses) the images,
-// starts the control plane and a real node, installs the chart (regtest, btcd), runs a node
-// owner's lnd and applies a HyperNode for it, then mines from outside the cluster through the
-// node's translator and directly to the pool until a window settles over Lightning.
+// starts the control plane and a real node, installs the chart (regtest, btcd), applies two
+// HyperNodes — `home` managed (the operator runs its lnd) and `edge` external (a node owner's lnd
+// beside the chart) — then mines from outside the cluster through home's translator and directly
+// to the pool until a window settles over Lightning.
 //   platform-cli.ts [--smoke] [--keep-dir]
 // --smoke checks every part, prints the figures and exits 0; otherwise it runs until Ctrl-C.
 import { execFileSync } from "node:child_process";
@@ -15,7 +16,13 @@ import { startSv1Miner } from "@hyperhash/translator";
 import { binaryPath } from "./binaries.ts";
 import { podMemoryBytes, startCluster } from "./cluster.ts";
 import { peakRssBytes } from "./devnet.ts";
-import { deployOwnerLnd, externalHyperNode, installPlatform, waitForHyperNodeReady } from "./platform.ts";
+import {
+  deployOwnerLnd,
+  externalHyperNode,
+  installPlatform,
+  managedHyperNode,
+  waitForHyperNodeReady,
+} from "./platform.ts";
 import { waitFor } from "./wait.ts";
 
 const { values } = parseArgs({
@@ -66,11 +73,22 @@ try {
   say("core plane Ready");
   const owner = await deployOwnerLnd({ kubeconfigPath: cluster.kubeconfigPath, platform }, "edge-lnd");
   say(`node owner's lnd ${owner.pubkey}`);
+  await cluster.kubectl(["apply", "-f", "-"], JSON.stringify(managedHyperNode(ns, "home")));
   await cluster.kubectl(["apply", "-f", "-"], JSON.stringify(externalHyperNode(ns, "edge", owner)));
-  const hn = await waitForHyperNodeReady({ kubeconfigPath: cluster.kubeconfigPath, platform }, "edge");
-  say(`HyperNode edge Ready (node id ${hn.nodeId}) ${elapsed()} after start`);
+  say("HyperNodes home (managed lnd) and edge (external lnd) applied");
+  const waitOpts = { kubeconfigPath: cluster.kubeconfigPath, platform, timeoutMs: 420_000 };
+  const [home, edge] = await Promise.all([
+    waitForHyperNodeReady(waitOpts, "home").then((s) => {
+      say(`HyperNode home Ready (node id ${s.nodeId}) ${elapsed()} after start`);
+      return s;
+    }),
+    waitForHyperNodeReady(waitOpts, "edge").then((s) => {
+      say(`HyperNode edge Ready (node id ${s.nodeId}) ${elapsed()} after start`);
+      return s;
+    }),
+  ]);
 
-  const translator = await platform.serviceAddress("edge-translator");
+  const translator = await platform.serviceAddress("home-translator");
   const pool = await platform.serviceAddress(`${platform.prefix}-pool`);
   const minerAddress = (JSON.parse(await owner.lncli(["newaddress", "p2wkh"])) as { address: string })
     .address;
@@ -91,7 +109,7 @@ try {
     channel: "extended",
   });
   miners.push(sv2);
-  say("miners: SV1 through the node's translator, SV2 directly to the pool");
+  say("miners: SV1 through home's translator, SV2 directly to the pool");
 
   const kubectlGet = () =>
     execFileSync(
@@ -124,6 +142,7 @@ try {
     { what: "a PayoutWindow Settled", timeoutMs: 300_000, intervalMs: 3000 },
   );
   if (settled) say(`a window settled over Lightning, ${elapsed()} after start`);
+  const core = await platform.serviceAddress(`${platform.prefix}-core`);
 
   console.log(
     `\n$ kubectl get -n ${ns} hypernodes,templateproviders,lightningchannels,payoutwindows\n${kubectlGet()}`,
@@ -132,7 +151,13 @@ try {
   console.log(
     `kubectl         ${binaryPath("kubectl")} --kubeconfig ${cluster.kubeconfigPath} -n ${ns} get pods`,
   );
-  console.log(`pool (SV2)      ${pool.host}:${pool.ports[0]!.port}`);
+  console.log(
+    `core API        http://${core.host}:${core.ports[0]!.port}  (tokens: secret ${platform.prefix}-tokens)`,
+  );
+  console.log(
+    `pool (SV2)      ${pool.host}:${pool.ports[0]!.port}  authority ${platform.poolAuthorityPublicKey}`,
+  );
+  console.log(`home node id    ${home.nodeId} (lnd ${home.lightningPubkey}); edge ${edge.nodeId}`);
   console.log(
     `translator(SV1) ${translator.host}:${translator.ports[0]!.port}  user <payout address>[.worker]`,
   );

@@ -215,9 +215,12 @@ export async function installPlatform(options: PlatformOptions): Promise<Platfor
     timeoutMs: 60_000,
     intervalMs: 500,
   });
-  // Segwit activates at height 432 on regtest (BIP9); templates need a recent tip.
-  await rpc.generate(440);
-  log("btcd: 440 blocks mined (segwit active)");
+  // Segwit activates at height 432 on regtest (BIP9); templates need a recent tip. Past 600
+  // (regtest halves every 150 blocks) the subsidy is 3.125 BTC, so a node's part of a window
+  // (0.5 %) is 1.5625 M sats and a few windows fit the HyperNodes' channels: at 12.5 BTC two
+  // pool blocks already owed a node more than one 10 M channel carries (InsufficientLiquidity).
+  await rpc.generate(610);
+  log("btcd: 610 blocks mined (segwit active, subsidy 3.125 BTC)");
 
   const info = await waitFor(
     async () => {
@@ -480,6 +483,14 @@ export async function deployOwnerLnd(
 }
 
 /** The HyperNode manifest for a node owner's lnd (external mode). */
+/**
+ * The devnet's HyperNodes ask for 10 M sats of inbound: on regtest a node's part of a window
+ * (0.5 % of the subsidy, 3.125 BTC past height 600) is 1.5625 M sats, which a 0.5 M channel can
+ * never carry (the payment waits with InsufficientLiquidity, as the e2e saw). 10 M covers several
+ * windows and stays under lnd's non-wumbo channel limit (16,777,215 sats).
+ */
+export const DEVNET_MIN_INBOUND_SATS = 10_000_000;
+
 export function externalHyperNode(
   namespace: string,
   name: string,
@@ -502,11 +513,61 @@ export function externalHyperNode(
           macaroonSecretRef: { name: owner.secretName, key: "macaroon.hex" },
         },
         minTreasuryChannels: 1,
-        minInboundSats: 500_000,
+        minInboundSats: DEVNET_MIN_INBOUND_SATS,
       },
       translator: { enabled: translator },
     },
   };
+}
+
+/**
+ * A managed-mode HyperNode: the operator runs its lnd (neutrino against the chart's btcd, the
+ * operator's default peer) with the node agent as sidecar, which creates the wallet.
+ */
+export function managedHyperNode(namespace: string, name: string, translator = true): object {
+  return {
+    apiVersion: "hyperhash.network/v1alpha1",
+    kind: "HyperNode",
+    metadata: { name, namespace },
+    spec: {
+      visibility: "public",
+      network: "regtest",
+      lightning: {
+        mode: "managed",
+        managed: { storageSize: "1Gi" },
+        minTreasuryChannels: 1,
+        minInboundSats: DEVNET_MIN_INBOUND_SATS,
+      },
+      translator: { enabled: translator },
+    },
+  };
+}
+
+/**
+ * lncli inside a managed HyperNode's lnd pod, with the admin macaroon lnd wrote on its volume and
+ * the operator's TLS certificate (it names localhost).
+ */
+export function managedLncli(
+  options: { kubeconfigPath: string; namespace: string },
+  name: string,
+): (args: string[]) => Promise<string> {
+  const kubectl = kubectlWith(options.kubeconfigPath);
+  return (args) =>
+    kubectl([
+      "-n",
+      options.namespace,
+      "exec",
+      `${name}-lnd-0`,
+      "-c",
+      "lnd",
+      "--",
+      "lncli",
+      "--network=regtest",
+      "--rpcserver=localhost:10009",
+      "--tlscertpath=/etc/lnd/tls/tls.crt",
+      "--macaroonpath=/data/lnd/data/chain/bitcoin/regtest/admin.macaroon",
+      ...args,
+    ]);
 }
 
 /** A HyperNode's status as the operator writes it. */
