@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startSv2Miner } from "@hyperhash/pool";
+import { encodeAuthorityPublicKey } from "@hyperhash/sv2";
 import { startSv1Miner } from "@hyperhash/translator";
 import { binaryPath } from "./binaries.ts";
 import { podMemoryBytes, startCluster } from "./cluster.ts";
@@ -155,7 +156,7 @@ try {
     `core API        http://${core.host}:${core.ports[0]!.port}  (tokens: secret ${platform.prefix}-tokens)`,
   );
   console.log(
-    `pool (SV2)      ${pool.host}:${pool.ports[0]!.port}  authority ${platform.poolAuthorityPublicKey}`,
+    `pool (SV2)      ${pool.host}:${pool.ports[0]!.port}  authority ${encodeAuthorityPublicKey(platform.poolAuthorityPublicKey)}`,
   );
   console.log(`home node id    ${home.nodeId} (lnd ${home.lightningPubkey}); edge ${edge.nodeId}`);
   console.log(
