@@ -218,8 +218,12 @@ export function startMinerSession(
   }
 
   async function openChannel(username: string): Promise<Sv1Error | null> {
-    if (ctx.aggregateKey !== null)
-      return grant() ? null : { code: SV1_ERROR.OTHER, message: "upstream unavailable" };
+    if (ctx.aggregateKey !== null) {
+      // The aggregate channel may still be opening (translator start, pool reconnect): wait as a
+      // per-miner open would, instead of refusing a miner that came a moment too early.
+      const g = grant() ?? (await upstream.whenGranted(key, config.channelOpenTimeoutMs));
+      return g ? null : { code: SV1_ERROR.OTHER, message: "upstream unavailable" };
+    }
     const result = await upstream.open(key, `${config.nodeId}/${username}`, (e) => session.onChannelEvent(e));
     if (result.ok) return null;
     return { code: SV1_ERROR.UNAUTHORIZED_WORKER, message: `pool refused the channel: ${result.error}` };

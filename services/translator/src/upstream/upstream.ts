@@ -71,6 +71,8 @@ interface LogicalChannel {
   sequence: number;
   readonly pending: Map<number, { resolve: (v: ShareVerdict) => void; timer: NodeJS.Timeout }>;
   opening: { resolve: (r: OpenResult) => void; timer: NodeJS.Timeout } | null;
+  /** Callers of `whenGranted` waiting for the next grant (null: the channel went away). */
+  readonly grantWaiters: Set<(grant: ChannelGrant | null) => void>;
 }
 
 /** Result of opening a logical channel. */
@@ -104,6 +106,11 @@ export interface Upstream {
   submit(key: string, share: UpstreamShare): Promise<ShareVerdict>;
   /** Current job state of a logical channel. */
   jobs(key: string): { grant: ChannelGrant | null; jobs: ChannelJobs } | null;
+  /**
+   * The channel's grant, waiting up to `timeoutMs` for one while it is being (re)opened;
+   * null when it does not come in time or the channel is gone.
+   */
+  whenGranted(key: string, timeoutMs: number): Promise<ChannelGrant | null>;
   readonly connected: boolean;
   /** Bytes written to and read from the pool (plaintext frames), for the wire benchmark. */
   readonly wireBytes: { sent: number; received: number };
@@ -154,6 +161,10 @@ export function startUpstream(options: UpstreamOptions): Upstream {
     opening.resolve(result);
   };
 
+  const wakeGrantWaiters = (channel: LogicalChannel, grant: ChannelGrant | null) => {
+    for (const wake of [...channel.grantWaiters]) wake(grant);
+  };
+
   const failPending = (channel: LogicalChannel, errorCode: string) => {
     for (const [, p] of channel.pending) {
       clearTimeout(p.timer);
@@ -196,6 +207,7 @@ export function startUpstream(options: UpstreamOptions): Upstream {
         channel.sequence = 0;
         byChannelId.set(m.channelId, channel.key);
         settleOpen(channel, { ok: true, grant });
+        wakeGrantWaiters(channel, grant);
         channel.listener({ kind: "opened", grant });
         return;
       }
@@ -205,6 +217,7 @@ export function startUpstream(options: UpstreamOptions): Upstream {
         const channel = key === undefined ? undefined : channels.get(key);
         if (!channel) return;
         channels.delete(channel.key);
+        wakeGrantWaiters(channel, null);
         log.warn("channel refused", { userIdentity: channel.userIdentity, errorCode: m.errorCode });
         if (channel.opening) settleOpen(channel, { ok: false, error: m.errorCode });
         else channel.listener({ kind: "closed", reason: m.errorCode });
@@ -221,7 +234,7 @@ export function startUpstream(options: UpstreamOptions): Upstream {
         for (const channel of addressed(m.channelId)) {
           const update = applyPrevHash(channel.jobs, m);
           channel.jobs = update.state;
-          if (update.notify) channel.listener({ kind: "job", active: update.notify, clean: true });
+          if (update.notify) channel.listener({ kind: "job", active: update.notify, clean: update.clean });
         }
         return;
       case "SetTarget":
@@ -267,6 +280,7 @@ export function startUpstream(options: UpstreamOptions): Upstream {
         for (const channel of addressed(m.channelId)) {
           channels.delete(channel.key);
           byChannelId.delete(m.channelId);
+          wakeGrantWaiters(channel, null);
           failPending(channel, "channel-closed");
           channel.listener({ kind: "closed", reason: m.reasonCode });
         }
@@ -383,11 +397,13 @@ export function startUpstream(options: UpstreamOptions): Upstream {
           sequence: 0,
           pending: new Map(),
           opening: null,
+          grantWaiters: new Set(),
         };
         channel.opening = {
           resolve,
           timer: setTimeout(() => {
             channels.delete(key);
+            wakeGrantWaiters(channel, null);
             settleOpen(channel, { ok: false, error: "upstream-unavailable" });
           }, options.channelOpenTimeoutMs),
         };
@@ -399,6 +415,7 @@ export function startUpstream(options: UpstreamOptions): Upstream {
       const channel = channels.get(key);
       if (!channel) return;
       channels.delete(key);
+      wakeGrantWaiters(channel, null);
       failPending(channel, "channel-closed");
       if (channel.opening) settleOpen(channel, { ok: false, error: "closed" });
       if (channel.grant && channel.grant.epoch === epoch) {
@@ -437,6 +454,19 @@ export function startUpstream(options: UpstreamOptions): Upstream {
       const channel = channels.get(key);
       return channel ? { grant: channel.grant, jobs: channel.jobs } : null;
     },
+    whenGranted(key, timeoutMs) {
+      const channel = channels.get(key);
+      if (!channel || channel.grant) return Promise.resolve(channel?.grant ?? null);
+      return new Promise((resolve) => {
+        const wake = (grant: ChannelGrant | null) => {
+          clearTimeout(timer);
+          channel.grantWaiters.delete(wake);
+          resolve(grant);
+        };
+        const timer = setTimeout(() => wake(null), timeoutMs);
+        channel.grantWaiters.add(wake);
+      });
+    },
     get connected() {
       return current !== null;
     },
@@ -445,6 +475,7 @@ export function startUpstream(options: UpstreamOptions): Upstream {
       abort.abort();
       current?.destroy();
       for (const channel of [...channels.values()]) {
+        wakeGrantWaiters(channel, null);
         failPending(channel, "stopping");
         if (channel.opening) settleOpen(channel, { ok: false, error: "stopping" });
       }
