@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { X509Certificate } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type BitcoinRpc, bitcoinRpc, jsonRpcClient } from "@hyperhash/bitcoin";
 import { binaryPath } from "./binaries.ts";
@@ -92,10 +93,16 @@ export async function startBtcd(options: BtcdOptions): Promise<Btcd> {
   });
 
   try {
+    // btcd writes rpc.cert, then rpc.key: a cert read before the key exists can be half written
+    // (seen once in a clean-clone run: the client then trusted nothing and every call failed
+    // with "self-signed certificate"). Wait for the key, and for a cert that parses.
     const rpcCertPem = await waitFor(
       () => {
         try {
-          return readFileSync(rpcCertPath, "utf8");
+          if (!existsSync(join(options.dir, "rpc.key"))) return undefined;
+          const pem = readFileSync(rpcCertPath, "utf8");
+          new X509Certificate(pem);
+          return pem;
         } catch {
           return undefined;
         }
