@@ -10,7 +10,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { payoutsResponse, windowSummary } from "@hyperhash/contracts";
+import { listNodesResponse, payoutsResponse, windowSummary } from "@hyperhash/contracts";
 import {
   chartDir,
   deployOwnerLnd,
@@ -395,7 +395,7 @@ test.serial("deleting a HyperNode removes its pods and children and deregisters 
     throw new Error(`${err.message}; still there: ${last.filter((n) => !retained.includes(n)).join(", ")}`);
   });
   t.regex(await kget(["secret", `${managed}-lnd-seed`, "-o", "name"]), /lnd-seed/, "the wallet seed is kept");
-  const nodes = (await coreAdmin("/api/v1/nodes")) as { nodes: Array<{ nodeId: string }> };
+  const nodes = listNodesResponse.parse(await coreAdmin("/api/v1/nodes"));
   t.false(
     nodes.nodes.some((n) => n.nodeId === nodeId),
     "Core no longer lists the node",

@@ -5,11 +5,13 @@
  */
 import {
   auditResponse,
+  type BlockFoundEvent,
+  blockFoundEvent,
   ledgerResponse,
+  listWindowsResponse,
+  outboxPage,
   payoutsResponse,
-  satsString,
   windowSummary,
-  workString,
 } from "@hyperhash/contracts";
 import { type Devnet, type Lnd, startDevnet, waitFor } from "@hyperhash/devnet";
 import {
@@ -19,7 +21,7 @@ import {
 } from "@hyperhash/devnet/services";
 import { lnServiceHandle } from "@hyperhash/lightning";
 import * as ln from "ln-service";
-import { z } from "zod";
+import type { z } from "zod";
 
 /** A devnet (no control plane) and the network on it; `stop` stops both, also after a failed start. */
 export async function startE2eNetwork(
@@ -45,37 +47,17 @@ export async function startE2eNetwork(
 
 /** A window summary as Core serves it (Core's own response schema, `@hyperhash/contracts`). */
 export type WindowSummary = z.output<typeof windowSummary>;
-/** The pool's outbox as JSON (sats as decimal strings): the pool's wire form, not Core's. */
-const outboxSchema = z.object({
-  events: z.array(
-    z.object({
-      seq: z.number(),
-      blockHash: z.string(),
-      height: z.number(),
-      subsidySats: satsString,
-      coinbaseValueSats: satsString,
-      winner: z.object({ destination: z.string(), nodeId: z.string().nullable() }),
-      shares: z.array(
-        z.object({
-          destination: z.string(),
-          nodeId: z.string().nullable(),
-          work: workString,
-          count: z.number(),
-        }),
-      ),
-    }),
-  ),
-});
-/** A block-found event of the pool's outbox. */
-export type OutboxEvent = z.infer<typeof outboxSchema>["events"][number];
+/**
+ * A block-found event of the pool's outbox, parsed as Core parses it (the contract's
+ * `blockFoundEvent`: sats as bigint, destinations canonical).
+ */
+export type OutboxEvent = BlockFoundEvent;
 
 /** Typed reads of Core (admin) and the pool. */
 export function reads(network: HyperhashNetwork) {
   return {
     windows: async () =>
-      windowSummary
-        .array()
-        .parse((await network.admin<{ windows: unknown }>("GET", "/api/v1/windows?limit=1000")).windows),
+      listWindowsResponse.parse(await network.admin("GET", "/api/v1/windows?limit=1000")).windows,
     window: async (hash: string) =>
       windowSummary.parse(await network.admin("GET", `/api/v1/windows/${hash}`)),
     payouts: async (hash: string) =>
@@ -83,13 +65,16 @@ export function reads(network: HyperhashNetwork) {
     audit: async () => auditResponse.parse(await network.admin("GET", "/api/v1/audit?limit=1000")).entries,
     ledger: async () => ledgerResponse.parse(await network.admin("GET", "/api/v1/ledger")).balances,
     outbox: async () =>
-      outboxSchema.parse(
-        await (
-          await fetch(`${network.poolUrl}/api/v1/outbox?after=0&limit=1000`, {
-            headers: { authorization: `Bearer ${network.poolApiToken}` },
-          })
-        ).json(),
-      ).events,
+      outboxPage
+        .parse(
+          await (
+            await fetch(`${network.poolUrl}/api/v1/outbox?after=0&limit=1000`, {
+              headers: { authorization: `Bearer ${network.poolApiToken}` },
+            })
+          ).json(),
+        )
+        .events.filter((e) => e.type === "block-found")
+        .map((e) => blockFoundEvent("regtest").parse(e)),
   };
 }
 

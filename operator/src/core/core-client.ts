@@ -1,5 +1,12 @@
-import { credentialResponse, errorResponse, nodeResponse, windowSummary } from "@hyperhash/contracts";
-import { z } from "zod";
+import {
+  credentialResponse,
+  deregisteredResponse,
+  errorResponse,
+  listWindowsResponse,
+  nodeResponse,
+  windowSummary,
+} from "@hyperhash/contracts";
+import type { z } from "zod";
 
 /** A failure talking to Core, as a value: HTTP status (0 = unreachable) and Core's error code. */
 export interface CoreError {
@@ -16,7 +23,7 @@ export type CoreResult<T> = { ok: true; value: T } | { ok: false; error: CoreErr
  * One payout window as Core's `GET /api/v1/windows` serves it (the contract's `windowSummary`,
  * parsed with the very schema Core serves), renamed to the PayoutWindow's field names.
  */
-export const coreWindow = windowSummary.transform((w) => ({
+const toCoreWindow = (w: z.output<typeof windowSummary>) => ({
   blockHash: w.blockHash,
   height: w.height,
   phase: w.phase,
@@ -30,8 +37,11 @@ export const coreWindow = windowSummary.transform((w) => ({
   pendingSats: w.pendingSats,
   payoutDigest: w.payoutDigest,
   hold: w.hold,
-}));
+});
+export const coreWindow = windowSummary.transform(toCoreWindow);
 export type CoreWindow = z.output<typeof coreWindow>;
+/** `GET /api/v1/windows` with each window renamed as {@link coreWindow}. */
+const coreWindows = listWindowsResponse.transform((r) => r.windows.map(toCoreWindow));
 
 /** A registered node as Core serves it. */
 export const coreNode = nodeResponse;
@@ -39,10 +49,7 @@ export type CoreNode = z.infer<typeof coreNode>;
 
 const registration = credentialResponse;
 export type CoreRegistration = z.infer<typeof registration>;
-const deregistration = z.object({
-  nodeId: z.string().min(1).max(128),
-  deregisteredAt: z.iso.datetime({ offset: true }),
-});
+const deregistration = deregisteredResponse;
 export type CoreDeregistration = z.infer<typeof deregistration>;
 const errorBody = errorResponse;
 
@@ -129,10 +136,7 @@ export function httpCoreClient(options: {
       call("POST", `/api/v1/nodes/${encodeURIComponent(nodeId)}/credential`, registration, {}),
     deregisterNode: (nodeId) => call("DELETE", `/api/v1/nodes/${encodeURIComponent(nodeId)}`, deregistration),
     getNode: (nodeId) => call("GET", `/api/v1/nodes/${encodeURIComponent(nodeId)}`, coreNode),
-    listWindows: async () => {
-      const r = await call("GET", "/api/v1/windows", z.object({ windows: z.array(coreWindow).max(100_000) }));
-      return r.ok ? { ok: true, value: r.value.windows } : r;
-    },
+    listWindows: () => call("GET", "/api/v1/windows", coreWindows),
     setWindowHold: (blockHash, hold) => call("PATCH", `/api/v1/windows/${blockHash}`, null, { hold }),
   };
 }

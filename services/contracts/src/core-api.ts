@@ -133,22 +133,48 @@ export const errorResponse = z.object({
   }),
 });
 export const credentialResponse = z.object({ nodeId: nodeIdSchema, credential: z.string().min(16).max(200) });
+/** `DELETE /api/v1/nodes/:nodeId` (operator): who deregistered the node and when. */
 export const deregisteredResponse = z.object({
   nodeId: nodeIdSchema,
   name: z.string(),
-  deregisteredAt: z.string(),
+  deregisteredAt: z.iso.datetime({ offset: true }),
   deregisteredBy: z.string(),
+});
+/**
+ * A node's last telemetry as Core serves it: the report as {@link telemetryBody} took it, sats
+ * as decimal strings, the agent's endpoint without its token (only the treasury's route has it).
+ */
+export const nodeTelemetryOutput = z.object({
+  lightning: z.object({
+    pubkey: lightningPubkeySchema,
+    syncedToChain: z.boolean(),
+    channels: z.array(
+      z.object({
+        id: z.string(),
+        peerPubkey: lightningPubkeySchema,
+        capacitySats: satsOutput,
+        localBalanceSats: satsOutput,
+        remoteBalanceSats: satsOutput,
+        active: z.boolean(),
+      }),
+    ),
+    onchainBalanceSats: satsOutput,
+    routingFeesSats: satsOutput,
+  }),
+  agent: z.object({ url: z.string() }).optional(),
+  reportedAt: z.iso.datetime({ offset: true }),
 });
 export const nodeResponse = z.object({
   nodeId: nodeIdSchema,
   name: z.string(),
   visibility: visibilitySchema,
   lightningPubkey: lightningPubkey.nullable(),
-  telemetry: z
-    .looseObject({ reportedAt: z.iso.datetime({ offset: true }) })
-    .nullable()
-    .describe("the last report plus reportedAt, sats as strings"),
+  telemetry: nodeTelemetryOutput.nullable().describe("the last report plus reportedAt, sats as strings"),
 });
+/** `GET /api/v1/nodes` (admin). */
+export const listNodesResponse = z.object({ nodes: z.array(nodeResponse) });
+/** `POST /api/v1/nodes/:nodeId/telemetry` (the node agent): when Core stored the report. */
+export const telemetryAcceptedResponse = z.object({ reportedAt: z.iso.datetime({ offset: true }) });
 /** `GET /api/v1/nodes/:nodeId/agent` (treasury): the node's agent endpoint and its token. */
 export const nodeAgentResponse = z.object({
   nodeId: nodeIdSchema,
@@ -177,6 +203,8 @@ export const windowSummary = z.object({
   reason: z.string().nullable(),
   rolledInto: z.string().nullable(),
 });
+/** `GET /api/v1/windows` (admin, treasury): summaries in window order. */
+export const listWindowsResponse = z.object({ windows: z.array(windowSummary) });
 export const payoutRecipientOutput = z.object({
   recipientId: recipientId,
   kind: z.enum(["miner", "node", "treasury"]),

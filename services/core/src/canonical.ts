@@ -13,7 +13,7 @@
  * payoutDigest = lowercase hex SHA-256 of those bytes.
  */
 import { createHash } from "node:crypto";
-import { compareUtf8, type Payout, type PayoutRecipient } from "./payout.ts";
+import { byteOrderComparator, type Payout, type PayoutRecipient } from "./payout.ts";
 
 /** The format tag in the header line; a change of form changes it. */
 export const PAYOUT_LIST_FORMAT = "hyperhash-payout-list/1";
@@ -26,7 +26,8 @@ export interface PayoutBlock {
 
 /** Serializes the payout of `block` in the canonical form above. */
 export function canonicalPayoutList(block: PayoutBlock, payout: Payout): string {
-  const recipients = [...payout.recipients].sort((a, b) => compareUtf8(a.recipientId, b.recipientId));
+  const compare = byteOrderComparator(payout.recipients.map((r) => r.recipientId));
+  const recipients = [...payout.recipients].sort((a, b) => compare(a.recipientId, b.recipientId));
   const header = {
     format: PAYOUT_LIST_FORMAT,
     blockHash: block.blockHash,

@@ -2,6 +2,7 @@
  * The exact payout calculation of one window (ARCHITECTURE.md "Economics of one payout
  * window"). Pure: bigint in, bigint out, no clock, no I/O.
  */
+import { tallyWeights } from "./work-tally.ts";
 
 /** Pool fee P = floor(S / POOL_FEE_DIVISOR): 1 %. A constant of the design, not a setting. */
 export const POOL_FEE_DIVISOR = 100n;
@@ -99,6 +100,47 @@ export function byteOrderComparator(ids: Iterable<string>): (a: string, b: strin
 }
 
 /**
+ * The indices of the `count` largest remainders, ties by id in ascending byte order: the first
+ * `count` of the order (approximation desc, remainder desc, id asc) without sorting all of it.
+ * The count-th largest approximation x comes from a native sort of the Float64Array; every
+ * index above x is in, and only the indices at x are ordered exactly (usually one).
+ */
+function largestRemainders(
+  ids: readonly string[],
+  remainders: readonly bigint[],
+  approx: Float64Array,
+  count: number,
+): number[] {
+  const x = approx.slice().sort()[approx.length - count] as number;
+  const chosen: number[] = [];
+  const atX: number[] = [];
+  for (let j = 0; j < approx.length; j++) {
+    const a = approx[j] as number;
+    if (a > x) chosen.push(j);
+    else if (a === x) atX.push(j);
+  }
+  // Fewer than `count` are above x (x is the count-th largest): the rest come from those at x.
+  const compareIds = byteOrderComparator(atX.map((j) => ids[j] as string));
+  atX.sort((p, q) => {
+    const rp = remainders[p] as bigint;
+    const rq = remainders[q] as bigint;
+    if (rp !== rq) return rp > rq ? -1 : 1;
+    return compareIds(ids[p] as string, ids[q] as string);
+  });
+  for (let k = 0; chosen.length < count; k++) chosen.push(atX[k] as number);
+  return chosen;
+}
+
+/**
+ * Sorts distinct ids in ascending byte order, in place: with the engine's own string order
+ * (UTF-16 code units, no comparator called per comparison) when that is byte order.
+ */
+function sortByteOrder(ids: string[]): string[] {
+  const compare = byteOrderComparator(ids);
+  return compare === compareUtf8 ? ids.sort(compareUtf8) : ids.sort();
+}
+
+/**
  * Splits `amount` over `weights` (sum W > 0): each gets floor(A·w/W); the A − Σ floor sats
  * left go one each to the largest remainders (A·w mod W), ties by id in ascending byte order.
  */
@@ -115,7 +157,7 @@ export function splitByWeight(amount: bigint, weights: ReadonlyMap<string, bigin
   const remainders: bigint[] = new Array(ids.length);
   // Number(r) is monotonic in r, so it orders remainders exactly wherever it differs; only
   // equal approximations fall back to the bigint comparison.
-  const approx: number[] = new Array(ids.length);
+  const approx = new Float64Array(ids.length);
   let assigned = 0n;
   let i = 0;
   for (const w of weights.values()) {
@@ -129,22 +171,8 @@ export function splitByWeight(amount: bigint, weights: ReadonlyMap<string, bigin
     i++;
   }
   const left = Number(amount - assigned); // < number of parts, so a small integer
-  if (left > 0) {
-    const compareIds = byteOrderComparator(ids);
-    const order = Array.from(ids.keys()).sort((p, q) => {
-      const x = approx[p] as number;
-      const y = approx[q] as number;
-      if (x !== y) return y - x;
-      const rp = remainders[p] as bigint;
-      const rq = remainders[q] as bigint;
-      if (rp !== rq) return rp > rq ? -1 : 1;
-      return compareIds(ids[p] as string, ids[q] as string);
-    });
-    for (let k = 0; k < left; k++) {
-      const j = order[k] as number;
-      shares[j] = (shares[j] as bigint) + 1n;
-    }
-  }
+  if (left > 0)
+    for (const j of largestRemainders(ids, remainders, approx, left)) shares[j] = (shares[j] as bigint) + 1n;
   const out = new Map<string, bigint>();
   for (let k = 0; k < ids.length; k++) out.set(ids[k] as string, shares[k] as bigint);
   return out;
@@ -158,59 +186,15 @@ function checkInput(input: PayoutInput): void {
   if (input.winnerDestination.length === 0) throw new RangeError("winner destination is empty");
 }
 
-/**
- * The work of one destination: the part that came directly and the parts through nodes.
- * A destination almost always comes through one way only, so the first node is kept in
- * fields and only a destination seen through several nodes gets a map.
- */
-interface DestinationWork {
-  direct: bigint;
-  nodeId: string | null;
-  viaNode: bigint;
-  otherNodes: Map<string, bigint> | null;
-}
+/** What each recipient is credited, by recipient id. */
+type Amounts = Map<string, { kind: RecipientKind; amount: bigint }>;
 
-/** Adds `work` that came through `nodeId` to `d`. */
-function addNodeWork(d: DestinationWork, nodeId: string, work: bigint): void {
-  if (d.nodeId === nodeId) d.viaNode += work;
-  else if (d.nodeId === null) {
-    d.nodeId = nodeId;
-    d.viaNode = work;
-  } else {
-    d.otherNodes ??= new Map();
-    d.otherNodes.set(nodeId, (d.otherNodes.get(nodeId) ?? 0n) + work);
-  }
-}
-
-/** Recipient weights of miners and nodes, with their totals, from the per-destination sums. */
-function weightsOf(byDestination: Readonly<Record<string, DestinationWork>>) {
-  const minerWeights = new Map<string, bigint>();
-  const nodeWeights = new Map<string, bigint>();
-  let minerTotal = 0n;
-  let nodeTotal = 0n;
-  const addNode = (nodeId: string, w: bigint) => {
-    if (w === 0n) return;
-    const id = nodeRecipientId(nodeId);
-    nodeWeights.set(id, (nodeWeights.get(id) ?? 0n) + w);
-    nodeTotal += w;
-  };
-  for (const destination in byDestination) {
-    const d = byDestination[destination] as DestinationWork;
-    let w = d.direct;
-    if (d.nodeId !== null) {
-      addNode(d.nodeId, d.viaNode);
-      w += d.viaNode;
-    }
-    if (d.otherNodes !== null)
-      for (const [nodeId, v] of d.otherNodes) {
-        addNode(nodeId, v);
-        w += v;
-      }
-    if (w === 0n) continue;
-    minerWeights.set(minerRecipientId(destination), w);
-    minerTotal += w;
-  }
-  return { minerWeights, nodeWeights, minerTotal, nodeTotal };
+// A module function, not a closure per call: V8 would deoptimise calculatePayout at every
+// window for a new closure where it had inlined the last one.
+function credit(amounts: Amounts, id: string, kind: RecipientKind, amount: bigint): void {
+  const entry = amounts.get(id);
+  if (entry) entry.amount += amount;
+  else amounts.set(id, { kind, amount });
 }
 
 /**
@@ -227,54 +211,31 @@ export function calculatePayout(input: PayoutInput): Payout {
   const N = P - T;
   const winnerId = minerRecipientId(input.winnerDestination);
 
-  // Hot loop (1 M entries in the benchmark): one lookup and one bigint addition per share,
-  // keyed by the raw destination (no string is built per share; grouping by destination is
-  // grouping by `miner:<destination>`). Recipient ids and totals are made per recipient after.
-  // A null-prototype object, not a Map: V8 looks string keys up in it faster (measured), and
-  // without a prototype no destination can name an inherited property.
-  const byDestination: Record<string, DestinationWork | undefined> = Object.create(null);
-  const shares = input.shares;
-  for (let i = 0; i < shares.length; i++) {
-    const s = shares[i] as ShareTotal;
-    const w = s.work;
-    if (w <= 0n) {
-      if (w < 0n) throw new RangeError("share work is negative");
-      continue;
-    }
-    let d = byDestination[s.destination];
-    if (d === undefined) {
-      d = { direct: 0n, nodeId: null, viaNode: 0n, otherNodes: null };
-      byDestination[s.destination] = d;
-    }
-    if (s.nodeId === null) d.direct += w;
-    else addNodeWork(d, s.nodeId, w);
-  }
-  const { minerWeights, nodeWeights, minerTotal, nodeTotal } = weightsOf(
-    byDestination as Record<string, DestinationWork>,
+  const { minerWeights, nodeWeights, minerTotal, nodeTotal } = tallyWeights(
+    input.shares,
+    minerRecipientId,
+    nodeRecipientId,
   );
 
-  const amounts = new Map<string, { kind: RecipientKind; amount: bigint }>();
-  const credit = (id: string, kind: RecipientKind, amount: bigint) => {
-    const entry = amounts.get(id);
-    if (entry) entry.amount += amount;
-    else amounts.set(id, { kind, amount });
-  };
+  const amounts: Amounts = new Map();
   const minersPart = S - P;
-  if (minerTotal === 0n) credit(winnerId, "miner", minersPart);
-  else for (const [id, a] of splitByWeight(minersPart, minerWeights)) credit(id, "miner", a);
-  credit(winnerId, "miner", F);
-  credit(TREASURY_RECIPIENT_ID, "treasury", T);
+  if (minerTotal === 0n) credit(amounts, winnerId, "miner", minersPart);
+  else for (const [id, a] of splitByWeight(minersPart, minerWeights)) credit(amounts, id, "miner", a);
+  credit(amounts, winnerId, "miner", F);
+  credit(amounts, TREASURY_RECIPIENT_ID, "treasury", T);
 
   const nodePool = N + input.carriedNodeNetworkSats;
   let carriedForwardSats = 0n;
   if (nodeTotal === 0n) carriedForwardSats = nodePool;
-  else for (const [id, a] of splitByWeight(nodePool, nodeWeights)) credit(id, "node", a);
+  else for (const [id, a] of splitByWeight(nodePool, nodeWeights)) credit(amounts, id, "node", a);
 
-  const compareIds = byteOrderComparator(amounts.keys());
-  const recipients = [...amounts]
-    .filter(([, e]) => e.amount > 0n)
-    .map(([recipientId, e]) => ({ recipientId, kind: e.kind, amountSats: e.amount }))
-    .sort((a, b) => compareIds(a.recipientId, b.recipientId));
+  const ids: string[] = [];
+  for (const [id, e] of amounts) if (e.amount > 0n) ids.push(id);
+  sortByteOrder(ids);
+  const recipients = ids.map((recipientId): PayoutRecipient => {
+    const e = amounts.get(recipientId) as { kind: RecipientKind; amount: bigint };
+    return { recipientId, kind: e.kind, amountSats: e.amount };
+  });
   return {
     subsidySats: S,
     feesSats: F,

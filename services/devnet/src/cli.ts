@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm start`: the local regtest network. `npm start -- --smoke` checks every part and exits.
 import { parseArgs } from "node:util";
+import { listWindowsResponse } from "@hyperhash/contracts";
 import * as k8s from "@kubernetes/client-node";
 import { binaryPath } from "./binaries.ts";
 import { type Devnet, peakRssBytes, startDevnet } from "./devnet.ts";
@@ -99,9 +100,8 @@ async function waitForSettledWindow(network: HyperhashNetwork): Promise<number> 
   await waitFor(
     async () => {
       const blocks = await network.poolBlocks();
-      const { windows } = await network.admin<{ windows: Array<{ phase: string; blockHash: string }> }>(
-        "GET",
-        "/api/v1/windows?phase=Settled&limit=1000",
+      const { windows } = listWindowsResponse.parse(
+        await network.admin("GET", "/api/v1/windows?phase=Settled&limit=1000"),
       );
       return windows.some((w) => blocks.some((b) => b.blockHash === w.blockHash));
     },

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { createWriteStream, type WriteStream, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { difficultyToTarget } from "@hyperhash/bitcoin";
-import { credentialResponse, ledgerResponse, windowSummary } from "@hyperhash/contracts";
+import { credentialResponse, ledgerResponse, listWindowsResponse } from "@hyperhash/contracts";
 import { type RunningCore, startCore } from "@hyperhash/core";
 import { type NodeAgent, startNodeAgent } from "@hyperhash/node-agent";
 import { type RunningPool, type Sv2Miner, startPool, startSv2Miner } from "@hyperhash/pool";
@@ -106,8 +106,6 @@ const poolBlocksSchema = z.object({
 });
 /** A block in the pool's share log. */
 export type PoolBlock = z.infer<typeof poolBlocksSchema>["blocks"][number];
-// Core's answers are parsed with Core's own response schemas (`@hyperhash/contracts`).
-const windowsSchema = z.object({ windows: z.array(windowSummary) });
 
 const REGTEST_SIGNER_NETWORK = { bech32: "bcrt", pubKeyHash: 0x6f, scriptHash: 0xc4, wif: 0xef };
 /** A fresh regtest P2WPKH address whose key is thrown away: a miner's payout address. */
@@ -370,7 +368,7 @@ export async function startHyperhashNetwork(
         ).json(),
       ).blocks;
     const summary = async (): Promise<NetworkSummary> => {
-      const { windows } = windowsSchema.parse(await admin("GET", "/api/v1/windows?limit=1000"));
+      const { windows } = listWindowsResponse.parse(await admin("GET", "/api/v1/windows?limit=1000"));
       const windowsByPhase: Record<string, number> = {};
       for (const w of windows) windowsByPhase[w.phase] = (windowsByPhase[w.phase] ?? 0) + 1;
       const { balances } = ledgerResponse.parse(await admin("GET", "/api/v1/ledger"));

@@ -1,20 +1,17 @@
+import { blockHash, hash32, lightningPubkey, satsString } from "@hyperhash/contracts";
 import { z } from "zod";
 
 // The node agent's payout API, written once: the agent validates requests with these schemas
-// and the treasury validates the agent's answers with the same ones.
-
-/** Sats on the wire: a decimal string (JSON has no bigint). */
-export const satsString = z
-  .string()
-  .regex(/^(0|[1-9]\d{0,15})$/, "sats must be a decimal string without sign or leading zeros");
-
-/** A block hash, lowercase hex. */
-export const blockHash = z.string().regex(/^[0-9a-f]{64}$/, "block hash must be 64 lowercase hex digits");
+// and the treasury validates the agent's answers with the same ones. Sats, block hashes and
+// pubkeys are the money contract's (@hyperhash/contracts), as Core has them: a window's block
+// hash in upper case is the same window, normalised to lower case.
 
 /** `POST /api/v1/invoices` body. */
 export const invoiceRequestSchema = z.strictObject({
   windowBlockHash: blockHash,
-  amountSats: satsString.refine((s) => BigInt(s) > 0n, "amount must be positive"),
+  // The text has no sign or leading zeros, so positive is "not 0" (and no BigInt() of text the
+  // pattern refused: zod runs every check, so BigInt("abc") threw out of safeParse).
+  amountSats: satsString.refine((s) => s !== "0", "amount must be positive"),
 });
 export type InvoiceRequest = z.infer<typeof invoiceRequestSchema>;
 
@@ -23,11 +20,11 @@ export const payoutInvoiceSchema = z.object({
   windowBlockHash: blockHash,
   amountSats: satsString,
   /** Payment hash, hex. */
-  paymentHash: z.string().regex(/^[0-9a-f]{64}$/),
+  paymentHash: hash32,
   /** BOLT 11 request. */
   request: z.string().min(1).max(4096),
   /** Node pubkey that issued it. */
-  destination: z.string().regex(/^[0-9a-f]{66}$/),
+  destination: lightningPubkey,
   expiresAt: z.iso.datetime(),
   createdAt: z.iso.datetime(),
 });

@@ -1,22 +1,13 @@
+import type { telemetryBody } from "@hyperhash/contracts";
 import type { LightningWallet } from "@hyperhash/lightning";
 import type { Logger } from "@hyperhash/telemetry";
+import type { z } from "zod";
 import type { ChannelLiquidity, LndReads } from "./lnd-reads.ts";
 
+/** Core's telemetry body as the agent sends it: the contract's `telemetryBody` (@hyperhash/contracts). */
+export type TelemetryBody = z.input<typeof telemetryBody>;
 /** The Lightning part of a node's telemetry, as Core takes it (sats as decimal strings). */
-export interface LightningTelemetry {
-  pubkey: string;
-  syncedToChain: boolean;
-  channels: Array<{
-    id: string;
-    peerPubkey: string;
-    capacitySats: string;
-    localBalanceSats: string;
-    remoteBalanceSats: string;
-    active: boolean;
-  }>;
-  onchainBalanceSats: string;
-  routingFeesSats: string;
-}
+export type LightningTelemetry = TelemetryBody["lightning"];
 
 /** One reading of the node's lnd. */
 export interface LightningSnapshot {
@@ -54,10 +45,7 @@ export interface AgentEndpointReport {
 }
 
 /** Maps a snapshot (and the agent's endpoint, when known) to Core's telemetry body. Pure. */
-export function toTelemetryBody(
-  s: LightningSnapshot,
-  agent?: AgentEndpointReport,
-): { lightning: LightningTelemetry; agent?: AgentEndpointReport } {
+export function toTelemetryBody(s: LightningSnapshot, agent?: AgentEndpointReport): TelemetryBody {
   return {
     ...(agent ? { agent: { url: agent.url, token: agent.token } } : {}),
     lightning: {

@@ -2,6 +2,7 @@
 export * from "./channel-open.ts";
 export * from "./channels.ts";
 export * from "./context.ts";
+export * from "./core-node-registry.ts";
 export * from "./http-api.ts";
 export * from "./identity.ts";
 export * from "./jobs.ts";

@@ -5,6 +5,7 @@
  * A window is every accepted share since the previous block the pool found; it is closed
  * by the block entry that follows its last share in the log, in the same transaction.
  */
+import type { BlockFoundEventWire } from "@hyperhash/contracts";
 
 /** One accepted share, as logged. */
 export interface ShareRecord {
@@ -68,25 +69,11 @@ export interface WorkTotal {
   readonly count: number;
 }
 
-/** The block-found event handed to Core (OUTBOX CONTRACT; keep its shape exactly). */
-export interface BlockFoundEvent {
-  readonly seq: number;
-  readonly type: "block-found";
-  readonly blockHash: string;
-  readonly height: number;
-  readonly subsidySats: string;
-  readonly feesSats: string;
-  readonly coinbaseValueSats: string;
-  readonly winner: { readonly destination: string; readonly nodeId: string | null; readonly worker: string };
-  readonly shares: readonly {
-    readonly destination: string;
-    readonly nodeId: string | null;
-    readonly work: string;
-    readonly count: number;
-  }[];
-  readonly previousBlockHash: string | null;
-  readonly foundAt: string;
-}
+/**
+ * The block-found event handed to Core: the outbox contract's wire form, written once in
+ * @hyperhash/contracts (`blockFoundEvent`, which Core parses it with).
+ */
+export type BlockFoundEvent = BlockFoundEventWire;
 
 /** A logged block, as the API lists it. */
 export interface BlockSummary {

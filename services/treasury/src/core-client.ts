@@ -1,12 +1,10 @@
 import {
   dueResponse,
   errorResponse,
-  lightningPubkeySchema,
   nodeAgentResponse,
   nodeResponse,
   paymentOutput,
 } from "@hyperhash/contracts";
-import { z } from "zod";
 import type { PayoutMethod } from "./store.ts";
 
 // The treasury's view of Core's treasury-facing API (services/core/src/api/routes.ts): due
@@ -144,11 +142,7 @@ export function httpCoreClient(options: {
     nodePubkey: (nodeId) =>
       call("GET", `/api/v1/nodes/${encodeURIComponent(nodeId)}`, (b) => {
         const n = nodeResponse.parse(b);
-        const reported = z
-          .object({ lightning: z.object({ pubkey: lightningPubkeySchema }) })
-          .nullable()
-          .parse(n.telemetry);
-        return n.lightningPubkey ?? reported?.lightning.pubkey ?? null;
+        return n.lightningPubkey ?? n.telemetry?.lightning.pubkey ?? null;
       }),
     nodeAgent: async (nodeId) => {
       const answer = await call("GET", `/api/v1/nodes/${encodeURIComponent(nodeId)}/agent`, (b) => {

@@ -1,6 +1,5 @@
 /** Every REST route of Core: contract and handler side by side (see route.ts). */
 
-import { z } from "zod";
 import { deregisterNode, registerNode, rotateCredential, verifyCredential } from "../nodes.ts";
 import { accepted, refused } from "../outcome.ts";
 import { duePayments, type PaymentContext, recordPaymentIntent, recordPaymentResult } from "../payments.ts";
@@ -40,7 +39,7 @@ export function coreRoutes(ctx: PaymentContext): RouteSpec[] {
       path: "/api/v1/nodes",
       summary: "List registered nodes",
       access: ["admin"],
-      success: { status: 200, schema: z.object({ nodes: z.array(api.nodeResponse) }), description: "nodes" },
+      success: { status: 200, schema: api.listNodesResponse, description: "nodes" },
       handle: () =>
         accepted({ nodes: repo.listNodes().map((n) => presentNode(n, repo.getTelemetry(n.nodeId))) }),
     }),
@@ -119,7 +118,7 @@ export function coreRoutes(ctx: PaymentContext): RouteSpec[] {
       access: ["node-self"],
       params: api.nodeParams,
       body: api.telemetryBody,
-      success: { status: 200, schema: z.object({ reportedAt: z.string() }), description: "stored" },
+      success: { status: 200, schema: api.telemetryAcceptedResponse, description: "stored" },
       handle: ({ params, body }) => {
         const reportedAt = now().toISOString();
         repo.putTelemetry({
@@ -136,11 +135,7 @@ export function coreRoutes(ctx: PaymentContext): RouteSpec[] {
       summary: "Window summaries in window order",
       access: ["admin", "treasury"],
       query: api.listWindowsQuery,
-      success: {
-        status: 200,
-        schema: z.object({ windows: z.array(api.windowSummary) }),
-        description: "windows",
-      },
+      success: { status: 200, schema: api.listWindowsResponse, description: "windows" },
       handle: ({ query }) => {
         const windows = repo.listWindows({
           ...(query.phase ? { phases: [query.phase] } : {}),
