@@ -193,7 +193,11 @@ test.serial(
       intervalMs: 500,
     });
     await cluster.kubectl(["-n", ns, "delete", "hypernode", name, "--wait=true", "--timeout=120s"]);
-    t.pass();
+    t.is(
+      (await kget(["hypernode", name, "--ignore-not-found", "-o", "name"])).trim(),
+      "",
+      "the HyperNode is gone",
+    );
   },
 );
 

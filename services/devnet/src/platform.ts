@@ -491,11 +491,12 @@ export async function deployOwnerLnd(
  */
 export const DEVNET_MIN_INBOUND_SATS = 10_000_000;
 
-export function externalHyperNode(
+/** A devnet HyperNode (regtest, public, one treasury channel of DEVNET_MIN_INBOUND_SATS). */
+function devnetHyperNode(
   namespace: string,
   name: string,
-  owner: OwnerLnd,
-  translator = true,
+  lightning: Record<string, unknown>,
+  translator: boolean,
 ): object {
   return {
     apiVersion: "hyperhash.network/v1alpha1",
@@ -504,20 +505,32 @@ export function externalHyperNode(
     spec: {
       visibility: "public",
       network: "regtest",
-      lightning: {
-        mode: "external",
-        external: {
-          grpcEndpoint: owner.grpcEndpoint,
-          p2pAddress: owner.p2pAddress,
-          tlsCertSecretRef: { name: owner.secretName, key: "tls.cert" },
-          macaroonSecretRef: { name: owner.secretName, key: "macaroon.hex" },
-        },
-        minTreasuryChannels: 1,
-        minInboundSats: DEVNET_MIN_INBOUND_SATS,
-      },
+      lightning: { ...lightning, minTreasuryChannels: 1, minInboundSats: DEVNET_MIN_INBOUND_SATS },
       translator: { enabled: translator },
     },
   };
+}
+
+export function externalHyperNode(
+  namespace: string,
+  name: string,
+  owner: OwnerLnd,
+  translator = true,
+): object {
+  return devnetHyperNode(
+    namespace,
+    name,
+    {
+      mode: "external",
+      external: {
+        grpcEndpoint: owner.grpcEndpoint,
+        p2pAddress: owner.p2pAddress,
+        tlsCertSecretRef: { name: owner.secretName, key: "tls.cert" },
+        macaroonSecretRef: { name: owner.secretName, key: "macaroon.hex" },
+      },
+    },
+    translator,
+  );
 }
 
 /**
@@ -525,22 +538,7 @@ export function externalHyperNode(
  * operator's default peer) with the node agent as sidecar, which creates the wallet.
  */
 export function managedHyperNode(namespace: string, name: string, translator = true): object {
-  return {
-    apiVersion: "hyperhash.network/v1alpha1",
-    kind: "HyperNode",
-    metadata: { name, namespace },
-    spec: {
-      visibility: "public",
-      network: "regtest",
-      lightning: {
-        mode: "managed",
-        managed: { storageSize: "1Gi" },
-        minTreasuryChannels: 1,
-        minInboundSats: DEVNET_MIN_INBOUND_SATS,
-      },
-      translator: { enabled: translator },
-    },
-  };
+  return devnetHyperNode(namespace, name, { mode: "managed", managed: { storageSize: "1Gi" } }, translator);
 }
 
 /**
