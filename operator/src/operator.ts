@@ -9,13 +9,13 @@ import {
   startOpsServer,
 } from "@hyperhash/telemetry";
 import { KubeConfig } from "@kubernetes/client-node";
-import { Gauge } from "prom-client";
 import { hyperNodeController } from "./controllers/hypernode-controller.ts";
 import { lightningChannelController } from "./controllers/lightningchannel-controller.ts";
 import { payoutWindowController, startWindowMirror } from "./controllers/payoutwindow-controller.ts";
 import type { OperatorSettings, TreasurySecretRef } from "./controllers/settings.ts";
 import { templateProviderController } from "./controllers/templateprovider-controller.ts";
 import type { CoreClient } from "./core/core-client.ts";
+import { registerOperatorMetrics } from "./metrics.ts";
 import { kubeClient } from "./runtime/kube.ts";
 import { startManager } from "./runtime/manager.ts";
 
@@ -67,15 +67,7 @@ export async function startOperator(options: StartOperatorOptions): Promise<Runn
   const kc = new KubeConfig();
   kc.loadFromFile(options.kubeconfigPath);
   const client = kubeClient(kc, "hyperhash-operator");
-  const registry = createMetricsRegistry("hyperhash_operator_");
-  new Gauge({
-    name: "hyperhash_operator_api_requests_total",
-    help: "Kubernetes API requests sent by the operator",
-    registers: [registry],
-    collect() {
-      this.set(client.requestCount());
-    },
-  });
+  const registry = createMetricsRegistry();
   const settings: OperatorSettings = {
     platform: {
       ...defaultPlatform,
@@ -107,6 +99,19 @@ export async function startOperator(options: StartOperatorOptions): Promise<Runn
     childSelector: CHILD_SELECTOR,
     unfilteredKinds: ["Secret"],
     logger,
+  });
+  registerOperatorMetrics(registry, {
+    requestCount: () => client.requestCount(),
+    resources: () =>
+      (
+        [
+          ["hypernode", "HyperNode"],
+          ["templateprovider", "TemplateProvider"],
+          ["lightningchannel", "LightningChannel"],
+        ] as const
+      )
+        .filter(([c]) => enabled.has(c))
+        .map(([, kind]) => ({ kind, objects: manager.informer(kind).list() })),
   });
   const mirror = enabled.has("payoutwindow")
     ? startWindowMirror({ client, settings, logger, intervalMs: options.windowPollMs ?? 5_000, manager })

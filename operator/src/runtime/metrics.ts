@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 
 /**
  * controller-runtime's metric names, so dashboards and alerts written for Go operators work
- * unchanged (the project's `hyperhash_` prefix is kept for process metrics only).
+ * unchanged (the operator's own figures are `hyperhash_operator_*`).
  */
 export interface ControllerMetrics {
   reconcileTotal: Counter<"controller" | "result">;

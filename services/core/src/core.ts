@@ -47,8 +47,8 @@ export async function startCore(input: CoreConfigInput, deps: CoreDeps): Promise
     maxPaymentAttempts: config.maxPaymentAttempts,
     now: deps.now ?? (() => new Date()),
   };
-  const registry = createMetricsRegistry("hyperhash_core_");
-  const metrics = registerCoreMetrics(registry, repo);
+  const registry = createMetricsRegistry();
+  const metrics = registerCoreMetrics(registry, repo, ctx.now);
   const app = createApp({
     routes: coreRoutes(ctx),
     authenticate: bearerAuthenticator(

@@ -6,6 +6,7 @@ export * from "./api/routes.ts";
 export * from "./canonical.ts";
 export * from "./config.ts";
 export * from "./core.ts";
+export * from "./metrics.ts";
 export * from "./nodes.ts";
 export * from "./outbox.ts";
 export * from "./outcome.ts";

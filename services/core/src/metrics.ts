@@ -10,7 +10,12 @@ export interface CoreMetrics {
 }
 
 /** Registers Core's metrics on `registry`. */
-export function registerCoreMetrics(registry: Registry, repo: CoreRepository): CoreMetrics {
+export function registerCoreMetrics(
+  registry: Registry,
+  repo: CoreRepository,
+  now: () => Date = () => new Date(),
+): CoreMetrics {
+  const ageSeconds = (iso: string) => Math.max(0, (now().getTime() - Date.parse(iso)) / 1000);
   new Gauge({
     name: "hyperhash_core_windows_count",
     help: "Payout windows by phase",
@@ -42,6 +47,51 @@ export function registerCoreMetrics(registry: Registry, repo: CoreRepository): C
     registers: [registry],
     collect() {
       this.set(repo.listPayments({ state: "pending" }).length);
+    },
+  });
+  new Gauge({
+    name: "hyperhash_core_payments_pending_oldest_age_seconds",
+    help: "Age of the oldest payment written and not yet final (0 when none)",
+    registers: [registry],
+    collect() {
+      const pending = repo.listPayments({ state: "pending" });
+      this.set(pending.reduce((max, p) => Math.max(max, ageSeconds(p.createdAt)), 0));
+    },
+  });
+  new Gauge({
+    name: "hyperhash_core_window_phase_oldest_age_seconds",
+    help: "Time the oldest window of a phase has been in it, for the phases a window passes through (0 when none)",
+    labelNames: ["phase"],
+    registers: [registry],
+    collect() {
+      for (const phase of ["Maturing", "Calculated", "Paying"] as const) {
+        const windows = repo.listWindows({ phases: [phase] });
+        this.set(
+          { phase },
+          windows.reduce((max, w) => Math.max(max, ageSeconds(w.updatedAt)), 0),
+        );
+      }
+    },
+  });
+  new Gauge({
+    name: "hyperhash_core_nodes_count",
+    help: "Registered HyperNodes",
+    registers: [registry],
+    collect() {
+      this.set(repo.listNodes().length);
+    },
+  });
+  new Gauge({
+    name: "hyperhash_core_telemetry_oldest_age_seconds",
+    help: "Age of the oldest latest-telemetry report over the registered nodes that ever reported (0 when none)",
+    registers: [registry],
+    collect() {
+      let max = 0;
+      for (const node of repo.listNodes()) {
+        const t = repo.getTelemetry(node.nodeId);
+        if (t) max = Math.max(max, ageSeconds(t.reportedAt));
+      }
+      this.set(max);
     },
   });
   new Gauge({

@@ -49,7 +49,7 @@ export async function startNodeAgent(
   const wallet = lndWallet(config.lnd);
   const reads = lndReads(config.lnd);
   const info = await wallet.getInfo();
-  const registry = createMetricsRegistry("hyperhash_node_agent_");
+  const registry = createMetricsRegistry();
   const metrics = createAgentMetrics(registry);
   const desk = createInvoiceDesk({
     wallet,

@@ -13,7 +13,7 @@ export interface AgentMetrics {
 export function createAgentMetrics(registry: Registry): AgentMetrics {
   const balance = new Gauge({
     name: "hyperhash_node_agent_lightning_balance_sats",
-    help: "The node's Lightning balance in sats: channel (sum of local channel balances) and onchain (confirmed wallet)",
+    help: "The node's Lightning balance in sats: onchain (confirmed wallet), channel_local and channel_remote (sums over its channels)",
     labelNames: ["kind"],
     registers: [registry],
   });
@@ -48,7 +48,9 @@ export function createAgentMetrics(registry: Registry): AgentMetrics {
   return {
     observeSnapshot(s, treasuryPubkey) {
       const local = s.channels.reduce((sum, c) => sum + c.localBalanceSats, 0n);
-      balance.set({ kind: "channel" }, Number(local));
+      const remote = s.channels.reduce((sum, c) => sum + c.remoteBalanceSats, 0n);
+      balance.set({ kind: "channel_local" }, Number(local));
+      balance.set({ kind: "channel_remote" }, Number(remote));
       balance.set({ kind: "onchain" }, Number(s.onchainBalanceSats));
       fees.set(Number(s.routingFeesSats));
       const active = s.channels.filter((c) => c.active).length;

@@ -41,5 +41,5 @@ export interface PoolContext {
   /** Tip epochs on which the pool already found a block (later hits there are ordinary shares). */
   readonly solvedEpochs: Set<number>;
   /** Best share difficulty since start, overall and per destination. */
-  readonly best: { overall: number; readonly byDestination: Map<string, number> };
+  readonly best: { overall: number };
 }

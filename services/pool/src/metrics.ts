@@ -8,9 +8,10 @@ export interface PoolMetrics {
   readonly sharesAccepted: Counter<"channel_kind">;
   readonly sharesRejected: Counter<"reason">;
   readonly blocksFound: Counter;
-  readonly channelHashRate: Gauge<"channel_id">;
+  /** The pool's hash-rate estimate: the sum of its channels' (read at scrape time). */
+  readonly hashRate: Gauge;
   readonly bestShareDifficulty: Gauge;
-  readonly minerBestShareDifficulty: Gauge<"destination">;
+  readonly vardiffChanges: Counter<"direction">;
   readonly connections: Gauge;
   readonly channels: Gauge<"channel_kind">;
   readonly commitSeconds: Histogram;
@@ -19,8 +20,12 @@ export interface PoolMetrics {
   readonly nodeVerifications: Counter<"result">;
 }
 
-/** Registers the pool's metrics on a fresh registry. */
-export function createPoolMetrics(): PoolMetrics {
+/**
+ * Registers the pool's metrics on a fresh registry. Labels are bounded sets (reasons, kinds,
+ * directions): per-miner and per-channel figures belong to the pool's API, not to series.
+ * `hashRate` reads the open channels' estimates when scraped.
+ */
+export function createPoolMetrics(hashRate: () => number = () => 0): PoolMetrics {
   const registry = createMetricsRegistry();
   const registers = [registry];
   return {
@@ -38,21 +43,23 @@ export function createPoolMetrics(): PoolMetrics {
       registers,
     }),
     blocksFound: new Counter({ name: "hyperhash_pool_blocks_found_total", help: "Blocks found", registers }),
-    channelHashRate: new Gauge({
-      name: "hyperhash_pool_channel_hashrate_hashes_per_second",
-      help: "Hash-rate estimate per channel from accepted shares",
-      labelNames: ["channel_id"],
+    hashRate: new Gauge({
+      name: "hyperhash_pool_hashrate_hashes_per_second",
+      help: "Hash-rate estimate of all open channels, from their accepted shares (last vardiff window)",
       registers,
+      collect() {
+        this.set(hashRate());
+      },
     }),
     bestShareDifficulty: new Gauge({
       name: "hyperhash_pool_best_share_difficulty",
       help: "Best share difficulty since start, all miners",
       registers,
     }),
-    minerBestShareDifficulty: new Gauge({
-      name: "hyperhash_pool_miner_best_share_difficulty",
-      help: "Best share difficulty since start, per payout destination",
-      labelNames: ["destination"],
+    vardiffChanges: new Counter({
+      name: "hyperhash_pool_vardiff_changes_total",
+      help: "Channel target changes by vardiff (up: harder, down: easier)",
+      labelNames: ["direction"],
       registers,
     }),
     connections: new Gauge({ name: "hyperhash_pool_connections", help: "Open miner connections", registers }),

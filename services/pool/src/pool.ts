@@ -147,7 +147,12 @@ export async function startPool(config: PoolConfig): Promise<RunningPool> {
     maxChannelsPerConnection: config.maxChannelsPerConnection ?? 64,
   };
   const store = openSqliteStore({ path: config.dbPath, synchronous: config.dbSynchronous ?? "FULL" });
-  const metrics = createPoolMetrics();
+  const sessions = new Set<MiningSession>();
+  const metrics = createPoolMetrics(() => {
+    let sum = 0;
+    for (const session of sessions) for (const channel of session.channels.values()) sum += channel.hashRate;
+    return sum;
+  });
   const shareLog = createShareLog(store, {
     intervalMs: config.commitIntervalMs ?? 10,
     maxBatch: config.commitMaxShares ?? 500,
@@ -159,7 +164,6 @@ export async function startPool(config: PoolConfig): Promise<RunningPool> {
     { payoutScript, tag: poolMinerTag(config.poolTag ?? "hyperhash", ""), fullExtranonceSize },
     store.maxJobId() + 1000,
   );
-  const sessions = new Set<MiningSession>();
   let channelId = 0;
   const tdp = startTdpClient({
     host: config.templateProvider.host,
@@ -198,7 +202,7 @@ export async function startPool(config: PoolConfig): Promise<RunningPool> {
     nextChannelId: () => (channelId = channelId >= 0xffff_fffe ? 1 : channelId + 1),
     submitSolution: (s) => tdp.submitSolution(s),
     solvedEpochs: new Set(),
-    best: { overall: 0, byDestination: new Map() },
+    best: { overall: 0 },
   };
 
   const staticKey = config.staticSecretKey ?? randomBytes(32);

@@ -195,7 +195,6 @@ export function createMiningSession(ctx: PoolContext, conn: Sv2Connection, id: s
     channels.delete(channelId);
     ctx.allocator.release(channel.allocation);
     ctx.metrics.channels.dec({ channel_kind: channel.kind });
-    ctx.metrics.channelHashRate.remove({ channel_id: String(channelId) });
   }
 
   /** Handles one message; a promise only where the registry is asked (setup, node channels). */
@@ -278,9 +277,11 @@ export function createMiningSession(ctx: PoolContext, conn: Sv2Connection, id: s
     },
     retargetAll(nowMs) {
       for (const channel of channels.values()) {
-        if (retarget(channel, nowMs, ctx.settings.vardiff, ctx.settings.targetGraceMs))
+        const before = channel.difficulty;
+        if (retarget(channel, nowMs, ctx.settings.vardiff, ctx.settings.targetGraceMs)) {
+          ctx.metrics.vardiffChanges.inc({ direction: channel.difficulty > before ? "up" : "down" });
           sink.announceTarget(channel);
-        ctx.metrics.channelHashRate.set({ channel_id: String(channel.id) }, channel.hashRate);
+        }
       }
     },
     close: () => conn.close(),

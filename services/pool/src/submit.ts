@@ -218,23 +218,20 @@ function accept(
   if (verdict.block) blockFound(ctx, channel, job, m, verdict, hashHex, nowMs);
   recordBest(ctx, channel, verdict);
   channel.window.shares++;
+  const before = channel.difficulty;
   const change = retarget(channel, nowMs, ctx.settings.vardiff, ctx.settings.targetGraceMs);
-  if (channel.hashRate > 0)
-    ctx.metrics.channelHashRate.set({ channel_id: String(channel.id) }, channel.hashRate);
-  if (change) sink.announceTarget(channel);
+  if (change) {
+    ctx.metrics.vardiffChanges.inc({ direction: channel.difficulty > before ? "up" : "down" });
+    sink.announceTarget(channel);
+  }
 }
 
 function recordBest(ctx: PoolContext, channel: MiningChannel, verdict: AcceptedShare): void {
   const difficulty = targetToDifficulty(verdict.hashValue);
-  const destination = channel.identity.destination;
   if (difficulty > channel.bestDifficulty) channel.bestDifficulty = difficulty;
   if (difficulty > ctx.best.overall) {
     ctx.best.overall = difficulty;
     ctx.metrics.bestShareDifficulty.set(difficulty);
-  }
-  if (difficulty > (ctx.best.byDestination.get(destination) ?? 0)) {
-    ctx.best.byDestination.set(destination, difficulty);
-    ctx.metrics.minerBestShareDifficulty.set({ destination }, difficulty);
   }
 }
 

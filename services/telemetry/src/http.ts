@@ -2,10 +2,12 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { collectDefaultMetrics, Registry } from "prom-client";
 
-/** A fresh Prometheus registry with the process's default metrics under `prefix`. */
-export function createMetricsRegistry(prefix = "hyperhash_"): Registry {
+/** A fresh Prometheus registry with the process's default metrics. */
+export function createMetricsRegistry(): Registry {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix });
+  // Standard names (process_*, nodejs_*), as every Node exporter has them: the scrape's job
+  // and service labels say whose process it is.
+  collectDefaultMetrics({ register: registry });
   return registry;
 }
 

@@ -18,6 +18,10 @@ export interface TpMetrics {
   readonly solutionsRejected: Counter<"reason">;
   readonly connectedClients: Gauge;
   readonly nodeErrors: Counter<"call">;
+  readonly templateFees: Gauge;
+  readonly templateTransactions: Gauge;
+  readonly tipHeight: Gauge;
+  readonly lastTipTimestamp: Gauge;
 }
 
 /** Registers the metrics on `registry`. */
@@ -61,6 +65,26 @@ export function createTpMetrics(registry: Registry): TpMetrics {
       name: "hyperhash_tp_node_rpc_errors_total",
       help: "Failed calls to the Bitcoin node, by call",
       labelNames: ["call"],
+      registers,
+    }),
+    templateFees: new Gauge({
+      name: "hyperhash_tp_template_fees_sats",
+      help: "Transaction fees the current template pays (coinbase value minus subsidy)",
+      registers,
+    }),
+    templateTransactions: new Gauge({
+      name: "hyperhash_tp_template_transactions",
+      help: "Transactions in the current template, coinbase excluded",
+      registers,
+    }),
+    tipHeight: new Gauge({
+      name: "hyperhash_tp_tip_height",
+      help: "Height of the block the current template builds on",
+      registers,
+    }),
+    lastTipTimestamp: new Gauge({
+      name: "hyperhash_tp_last_tip_timestamp_seconds",
+      help: "Unix time at which the current tip was served to clients",
       registers,
     }),
   };

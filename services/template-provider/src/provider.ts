@@ -11,7 +11,13 @@
  *   beat it by `minFeeDeltaSats`; each client gets it when its rate limit allows.
  */
 import { createServer, type Server, type Socket } from "node:net";
-import { type BlockTemplate, jsonRpcClient, longPollBlockTemplate, watchChainTip } from "@hyperhash/bitcoin";
+import {
+  type BlockTemplate,
+  jsonRpcClient,
+  longPollBlockTemplate,
+  subsidy,
+  watchChainTip,
+} from "@hyperhash/bitcoin";
 import {
   encodeAuthorityPublicKey,
   generateSecretKey,
@@ -64,7 +70,7 @@ export async function startTemplateProvider(config: TemplateProviderConfig): Pro
     level: config.logLevel ?? "info",
     ...(config.logWrite ? { write: config.logWrite } : {}),
   });
-  const registry = createMetricsRegistry("hyperhash_tp_");
+  const registry = createMetricsRegistry();
   const metrics = createTpMetrics(registry);
   const abort = new AbortController();
   const { rpc } = config;
@@ -90,12 +96,21 @@ export async function startTemplateProvider(config: TemplateProviderConfig): Pro
     if (!abort.signal.aborted) log.warn("node call failed", { call, error });
   };
 
+  /** The current template's figures, as gauges. */
+  const observeTemplate = (candidate: BlockCandidate) => {
+    metrics.templateFees.set(Number(candidate.coinbaseValue - subsidy(candidate.height, config.network)));
+    metrics.templateTransactions.set(candidate.transactions.length);
+  };
+
   const publishTip = async (candidate: BlockCandidate, observedAt: number) => {
     book.publish(candidate);
+    observeTemplate(candidate);
+    metrics.tipHeight.set(candidate.height - 1);
     const writes = [...sessions].map((s) => s.onNewTip());
     await Promise.all(writes);
     const servedAt = performance.now();
     metrics.tipToTemplate.observe((servedAt - observedAt) / 1000);
+    metrics.lastTipTimestamp.set(Date.now() / 1000);
     const { prevHash, height } = candidate;
     config.onTipServed?.({ prevHash, height, observedAt, servedAt, clients: writes.length });
     log.info("new tip served", {
@@ -130,6 +145,7 @@ export async function startTemplateProvider(config: TemplateProviderConfig): Pro
     if (!current || seq !== tipSeq || candidate.prevHash !== current.prevHash) return;
     if (candidate.coinbaseValue - current.coinbaseValue < minFeeDelta) return;
     book.publish(candidate);
+    observeTemplate(candidate);
     log.info("fee update", {
       height: candidate.height,
       coinbaseValue: candidate.coinbaseValue,

@@ -1,55 +1,74 @@
 /**
- * Prometheus metrics of hh-translator: per worker (accepted, rejected, forwarded, hash
- * rate, best difficulty) and per process (miners, upstream state, protocol errors).
+ * Prometheus metrics of hh-translator. Labels are bounded sets (reasons, kinds, directions):
+ * a translator may hold tens of thousands of miners, so per-worker figures are in its
+ * `/stats` API, not in series. Hash rate and best difficulty are read when scraped.
  */
 import type { Registry } from "prom-client";
 import { Counter, Gauge } from "prom-client";
 
 /** The translator's metric handles. */
 export interface TranslatorMetrics {
-  readonly sharesAccepted: Counter<"worker">;
-  readonly sharesRejected: Counter<"worker" | "reason">;
-  readonly sharesForwarded: Counter<"worker">;
-  readonly workerHashrate: Gauge<"worker">;
-  readonly workerBestDifficulty: Gauge<"worker">;
+  readonly sharesAccepted: Counter;
+  readonly sharesRejected: Counter<"reason">;
+  readonly sharesForwarded: Counter;
+  readonly hashRate: Gauge;
+  readonly bestShareDifficulty: Gauge;
+  readonly vardiffChanges: Counter<"direction">;
   readonly minersConnected: Gauge;
   readonly upstreamConnected: Gauge;
   readonly upstreamConnects: Counter;
   readonly protocolErrors: Counter<"kind">;
 }
 
+/** What the scrape-time gauges read: the connected miners' estimates and best shares. */
+export interface TranslatorMetricSources {
+  hashRate(): number;
+  bestShareDifficulty(): number;
+}
+
 /** Registers the translator's metrics on `registry`. */
-export function createTranslatorMetrics(registry: Registry): TranslatorMetrics {
+export function createTranslatorMetrics(
+  registry: Registry,
+  sources: TranslatorMetricSources = { hashRate: () => 0, bestShareDifficulty: () => 0 },
+): TranslatorMetrics {
   const registers = [registry];
   return {
     sharesAccepted: new Counter({
       name: "hyperhash_translator_shares_accepted_total",
       help: "SV1 shares answered true (locally at the miner's difficulty, or by the pool)",
-      labelNames: ["worker"],
       registers,
     }),
     sharesRejected: new Counter({
       name: "hyperhash_translator_shares_rejected_total",
       help: "SV1 shares answered with an error, by reason",
-      labelNames: ["worker", "reason"],
+      labelNames: ["reason"],
       registers,
     }),
     sharesForwarded: new Counter({
       name: "hyperhash_translator_shares_forwarded_total",
       help: "Shares that met the upstream target and were sent as SubmitSharesExtended",
-      labelNames: ["worker"],
       registers,
     }),
-    workerHashrate: new Gauge({
-      name: "hyperhash_translator_worker_hashrate_hashes_per_second",
-      help: "Hash rate estimated from the shares of the last vardiff window",
-      labelNames: ["worker"],
+    hashRate: new Gauge({
+      name: "hyperhash_translator_hashrate_hashes_per_second",
+      help: "Hash rate of the connected miners, each estimated from its last vardiff window",
       registers,
+      collect() {
+        this.set(sources.hashRate());
+      },
     }),
-    workerBestDifficulty: new Gauge({
-      name: "hyperhash_translator_worker_best_difficulty",
-      help: "Highest difficulty a share of the worker reached",
-      labelNames: ["worker"],
+    bestShareDifficulty: new Gauge({
+      name: "hyperhash_translator_best_share_difficulty",
+      help: "Highest difficulty a share of a connected miner reached",
+      registers,
+      collect() {
+        this.set(sources.bestShareDifficulty());
+      },
+    }),
+    vardiffChanges: new Counter({
+      name: "hyperhash_translator_vardiff_changes_total",
+      help: "SV1 difficulty changes by vardiff (up: harder, down: easier)",
+      labelNames: ["direction"],
       registers,
     }),
     minersConnected: new Gauge({

@@ -68,6 +68,10 @@ export interface MinerSession {
   onChannelEvent(event: ChannelEvent): void;
   /** Periodic vardiff check (silent miners step down). */
   tick(nowMs: number): void;
+  /** Its hash rate from the last vardiff window (0 before one was judged). */
+  hashRate(): number;
+  /** The highest difficulty one of its shares reached. */
+  bestDifficulty(): number;
   /** Closes the connection. */
   close(reason: string): void;
   /** Resolves once the socket is closed and resources are released. */
@@ -99,6 +103,7 @@ export function startMinerSession(
   let minerTarget = 0n;
   let window: VardiffWindowState = createVardiffWindow(ctx.now());
   let bestDifficulty = 0;
+  let hashRate = 0;
   const queue: string[] = [];
   let wake: (() => void) | null = null;
   let resolveClosed: () => void = () => {};
@@ -106,7 +111,6 @@ export function startMinerSession(
     resolveClosed = resolve;
   });
 
-  const workerLabel = () => state.worker?.username.slice(0, 160) ?? "unauthorized";
   const write = (line: string) => {
     if (closing || socket.destroyed) return;
     socket.write(line);
@@ -244,28 +248,25 @@ export function startMinerSession(
     if (outcome.kind === "error") return fail(m.id, outcome.error, outcome.reason);
     seen.add(outcome.judgement.hash);
     if (seen.size > MAX_SEEN_SHARES) seen = new Set([outcome.judgement.hash]);
-    const worker = workerLabel();
-    if (outcome.judgement.achievedDifficulty > bestDifficulty) {
+    if (outcome.judgement.achievedDifficulty > bestDifficulty)
       bestDifficulty = outcome.judgement.achievedDifficulty;
-      metrics.workerBestDifficulty.set({ worker }, bestDifficulty);
-    }
     if (outcome.judgement.meetsMinerTarget) {
       window = { ...window, shares: window.shares + 1 };
       retarget(ctx.now());
     }
     if (outcome.kind === "local") {
-      metrics.sharesAccepted.inc({ worker });
+      metrics.sharesAccepted.inc();
       reply(m.id, true);
       return null;
     }
-    metrics.sharesForwarded.inc({ worker });
+    metrics.sharesForwarded.inc();
     // Not awaited: the next line is handled while the pool judges this one.
     upstream.submit(key, outcome.share).then((verdict) => {
       if (verdict.accepted) {
-        metrics.sharesAccepted.inc({ worker });
+        metrics.sharesAccepted.inc();
         reply(m.id, true);
       } else {
-        metrics.sharesRejected.inc({ worker, reason: verdict.errorCode.slice(0, 64) });
+        metrics.sharesRejected.inc({ reason: verdict.errorCode.slice(0, 64) });
         write(
           encodeError(m.id, {
             code: SV1_ERROR.OTHER,
@@ -342,7 +343,7 @@ export function startMinerSession(
     }
     strikes = 0;
     const rejected = await handleMessage(validated.message);
-    if (rejected !== null) metrics.sharesRejected.inc({ worker: workerLabel(), reason: rejected });
+    if (rejected !== null) metrics.sharesRejected.inc({ reason: rejected });
   }
 
   function strike(kind: string): void {
@@ -354,10 +355,11 @@ export function startMinerSession(
     if (!ready) return;
     const step = vardiffStep(state.difficulty, window, nowMs, config, state.difficultyPinned);
     if (!step) return;
-    if (step.hashrate !== null) metrics.workerHashrate.set({ worker: workerLabel() }, step.hashrate);
+    if (step.hashrate !== null) hashRate = step.hashrate;
     window = createVardiffWindow(nowMs);
     if (step.difficulty !== state.difficulty) {
       log.debug("vardiff", { from: state.difficulty, to: step.difficulty });
+      metrics.vardiffChanges.inc({ direction: step.difficulty > state.difficulty ? "up" : "down" });
       setDifficulty(step.difficulty);
     }
   }
@@ -413,6 +415,8 @@ export function startMinerSession(
     closed,
     close,
     tick: retarget,
+    hashRate: () => hashRate,
+    bestDifficulty: () => bestDifficulty,
     onChannelEvent(event) {
       if (closing) return;
       switch (event.kind) {

@@ -59,7 +59,19 @@ export async function startTranslator(
     ...(deps.writeLog ? { write: deps.writeLog } : {}),
   });
   const registry = createMetricsRegistry();
-  const metrics = createTranslatorMetrics(registry);
+  const sessions = new Map<number, MinerSession>();
+  const metrics = createTranslatorMetrics(registry, {
+    hashRate: () => {
+      let sum = 0;
+      for (const session of sessions.values()) sum += session.hashRate();
+      return sum;
+    },
+    bestShareDifficulty: () => {
+      let best = 0;
+      for (const session of sessions.values()) best = Math.max(best, session.bestDifficulty());
+      return best;
+    },
+  });
   const now = deps.now ?? Date.now;
   const indexWidth = indexBytesNeeded(config.maxMiners);
   // Miners' extranonce1 is a local index; the pool's prefix goes into coinb1 (translation.ts).
@@ -69,7 +81,6 @@ export async function startTranslator(
     config.maxMiners,
     config.extranonce2Size,
   );
-  const sessions = new Map<number, MinerSession>();
   let connects = 0;
   const upstream = startUpstream({
     endpoints: config.upstreams,
