@@ -4,7 +4,7 @@
 // etcd, kube-apiserver, ...) into the per-version cache when any is missing.
 // Uses only Node built-ins, so it runs before anything is installed.
 import { spawnSync } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
+import { existsSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -42,7 +42,10 @@ if (args.has("--stack")) {
 }
 
 // The devnet node (kubelet on containerd) needs Debian's container runtime, CNI plugins and
-// iptables. Installed when missing, as root (this machine kind's developers and CI are root).
+// iptables, and the devnet's observability its Prometheus (prometheus, promtool). Installed
+// when missing, as root (this machine kind's developers and CI are root). Debian's prometheus
+// package would start its own server through the init system; the devnet never uses it (it
+// runs its own on loopback), and containers here have no init system to start it.
 const nodePackages = [
   ["/usr/bin/containerd", "containerd"],
   ["/usr/sbin/runc", "runc"],
@@ -50,6 +53,7 @@ const nodePackages = [
   ["/usr/sbin/iptables", "iptables"],
   ["/usr/sbin/conntrack", "conntrack"],
   ["/usr/sbin/ipset", "ipset"],
+  ["/usr/bin/prometheus", "prometheus"],
 ];
 if (args.has("--stack") || args.has("--node")) {
   const missing = nodePackages.filter(([path]) => !existsSync(path)).map(([, pkg]) => pkg);
@@ -63,16 +67,28 @@ if (args.has("--stack") || args.has("--node")) {
     console.log(`[bootstrap] installing the node's Debian packages: ${missing.join(" ")}...`);
     const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
     const started = Date.now();
-    for (const argv of [
-      ["update", "-q"],
-      ["install", "-y", "-q", "--no-install-recommends", ...missing],
-    ]) {
-      const r = spawnSync("apt-get", argv, { cwd: root, stdio: "inherit", env });
-      if (r.status !== 0) {
-        console.error(`[bootstrap] apt-get ${argv[0]} failed (exit ${r.status ?? r.signal}).`);
-        process.exit(r.status ?? 1);
+    // No package may start a service while installing (Debian's policy-rc.d convention, exit
+    // 101 = action forbidden): prometheus's postinst would otherwise start a server on :9090.
+    const policy = "/usr/sbin/policy-rc.d";
+    const ownPolicy = !existsSync(policy);
+    if (ownPolicy) writeFileSync(policy, "#!/bin/sh\nexit 101\n", { mode: 0o755 });
+    let failed;
+    try {
+      for (const argv of [
+        ["update", "-q"],
+        ["install", "-y", "-q", "--no-install-recommends", ...missing],
+      ]) {
+        const r = spawnSync("apt-get", argv, { cwd: root, stdio: "inherit", env });
+        if (r.status !== 0) {
+          console.error(`[bootstrap] apt-get ${argv[0]} failed (exit ${r.status ?? r.signal}).`);
+          failed = r.status ?? 1;
+          break;
+        }
       }
+    } finally {
+      if (ownPolicy) rmSync(policy, { force: true });
     }
+    if (failed !== undefined) process.exit(failed);
     console.log(`[bootstrap] node packages installed in ${((Date.now() - started) / 1000).toFixed(1)}s`);
   }
 }

@@ -11,6 +11,7 @@ export * from "./pki.ts";
 export * from "./platform.ts";
 export * from "./ports.ts";
 export * from "./process.ts";
+export * from "./prometheus.ts";
 export * from "./shared-cluster.ts";
 export * from "./volumes.ts";
 export * from "./wait.ts";

@@ -47,7 +47,7 @@ export async function startTreasury(
   options: TreasuryOptions = {},
 ): Promise<Treasury> {
   const logger = options.logger ?? createLogger({ service: "hh-treasury", level: config.logLevel });
-  const registry = createMetricsRegistry("hyperhash_treasury_");
+  const registry = createMetricsRegistry();
   const metrics = createTreasuryMetrics(registry);
   const store = openPaymentStore(config.dbPath);
   const core = options.core ?? httpCoreClient(config.core);
