@@ -15,7 +15,11 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const argv = process.argv.slice(2);
 const extra = argv.includes("--") ? argv.slice(argv.indexOf("--") + 1) : [];
 const patterns = argv.includes("--integration")
-  ? ["services/*/test/integration/**/*.test.ts", "test-e2e/**/*.test.ts"]
+  ? [
+      "services/*/test/integration/**/*.test.ts",
+      "observability/test/integration/**/*.test.ts",
+      "test-e2e/**/*.test.ts",
+    ]
   : [];
 
 const ledger = mkdtempSync(join(tmpdir(), "hyperhash-pids-"));

@@ -10,7 +10,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { listNodesResponse, payoutsResponse, windowSummary } from "@hyperhash/contracts";
+import { ledgerResponse, listNodesResponse, payoutsResponse, windowSummary } from "@hyperhash/contracts";
 import {
   chartDir,
   deployOwnerLnd,
@@ -21,11 +21,14 @@ import {
   managedLncli,
   type OwnerLnd,
   type Platform,
+  type PlatformPrometheus,
+  platformPrometheus,
   type SharedCluster,
   sharedCluster,
   waitFor,
   waitForHyperNodeReady,
 } from "@hyperhash/devnet";
+import { dashboardQueries } from "@hyperhash/observability";
 import { type Sv1Miner, startSv1Miner } from "@hyperhash/translator";
 import test from "ava";
 
@@ -33,6 +36,7 @@ let cluster: SharedCluster;
 let platform: Platform;
 let owner: OwnerLnd;
 let miner: Sv1Miner | undefined;
+let prometheus: PlatformPrometheus | undefined;
 let workDir = "";
 const release = `e2e${process.pid % 100000}`;
 const ns = `e2e-${process.pid}`;
@@ -100,10 +104,17 @@ test.before(async (t) => {
     workDir,
   });
   owner = await deployOwnerLnd({ kubeconfigPath: cluster.kubeconfigPath, platform }, "edge-lnd");
+  // Prometheus watches the whole run: every pod of the namespace, the project's alert rules.
+  prometheus = await platformPrometheus({
+    dir: join(workDir, "prometheus"),
+    kubeconfigPath: cluster.kubeconfigPath,
+    namespace: ns,
+  });
 });
 
 test.after.always(async () => {
   await miner?.stop();
+  await prometheus?.stop();
   // HyperNodes first, while their operator still runs their finalizers; then the namespace.
   await cluster?.kubectl(["-n", ns, "delete", "hypernodes", "--all", "--timeout=120s"]).catch(() => {});
   await cluster?.kubectl(["delete", "namespace", ns, "--wait=false"]).catch(() => {});
@@ -316,6 +327,70 @@ test.serial(
       `${windows.length} window(s) Settled; node parts ${nodeTotal} sats in ${settledInvoices.length} invoice(s)`,
     );
     t.is(paid, nodeTotal, "the managed lnd settled exactly the node's parts, once");
+  },
+);
+
+test.serial(
+  "Prometheus scrapes every platform pod: each dashboard panel's query returns series, blocks and sats paid equal the APIs, and TemplateProviderDown fires while hh-tp is scaled to zero",
+  async (t) => {
+    t.timeout(420_000);
+    const p = prometheus!;
+    t.log(`jobs up: ${(await p.waitForJobs()).join(", ")}`);
+    // Every panel, as Grafana would ask it (its $__rate_interval: 4 scrape intervals at least).
+    const empty: string[] = [];
+    for (const q of dashboardQueries()) {
+      const expr = q.expr.replaceAll("$__rate_interval", "1m");
+      const samples = await p.query(expr);
+      if (samples.length === 0 || samples.every((s) => !Number.isFinite(s.value))) {
+        empty.push(`${q.dashboard} / ${q.panel}: ${expr}`);
+      }
+    }
+    t.log(`${dashboardQueries().length} panel queries`);
+    t.deepEqual(empty, [], "panel queries without a series");
+    // Figures equal the services' own answers.
+    const blocks = (await apiGet(
+      `${platform.prefix}-pool`,
+      8080,
+      "poolOutbox",
+      "/api/v1/blocks?limit=1000",
+    )) as {
+      blocks: unknown[];
+    };
+    await waitFor(
+      async () =>
+        (await p.query("max(hyperhash_pool_blocks_found_total)"))[0]?.value === blocks.blocks.length,
+      {
+        what: `hyperhash_pool_blocks_found_total = ${blocks.blocks.length} (the pool's API)`,
+        timeoutMs: 30_000,
+      },
+    );
+    const ledger = ledgerResponse.parse(await coreAdmin("/api/v1/ledger"));
+    const paid = ledger.balances.reduce((sum, b) => sum + BigInt(b.paidSats), 0n);
+    t.true(paid > 0n, "the ledger has payments");
+    await waitFor(
+      async () => (await p.query('sum(hyperhash_core_ledger_sats{state="paid"})'))[0]?.value === Number(paid),
+      { what: `Core's ledger metric = ${paid} sats paid (Core's API)`, timeoutMs: 30_000 },
+    );
+    // An alert for real: hh-tp scaled to zero → TemplateProviderDown fires within its `for`.
+    const tp = `deployment/${platform.prefix}-template-provider`;
+    await cluster.kubectl(["-n", ns, "scale", tp, "--replicas=0"]);
+    try {
+      const fired = await waitFor(
+        async () =>
+          (await p.alerts()).find(
+            (a) => a.labels.alertname === "TemplateProviderDown" && a.state === "firing",
+          ),
+        { what: "TemplateProviderDown firing", timeoutMs: 240_000, intervalMs: 1_000 },
+      );
+      t.is(fired.labels.severity, "critical");
+    } finally {
+      await cluster.kubectl(["-n", ns, "scale", tp, "--replicas=1"]);
+      await cluster.kubectl(["-n", ns, "rollout", "status", tp, "--timeout=180s"]);
+    }
+    await waitFor(
+      async () => !(await p.alerts()).some((a) => a.labels.alertname === "TemplateProviderDown"),
+      { what: "TemplateProviderDown resolved once hh-tp is back", timeoutMs: 120_000, intervalMs: 1_000 },
+    );
   },
 );
 

@@ -67,6 +67,11 @@ export function runController(
   cachesSynced: Promise<void> = Promise.resolve(),
 ): RunningController {
   const queue = createWorkQueue({ name: def.name, metrics });
+  // As controller-runtime does at start: every result and the error count at zero.
+  for (const result of ["success", "error", "requeue", "requeue_after"]) {
+    metrics.reconcileTotal.inc({ controller: def.name, result }, 0);
+  }
+  metrics.reconcileErrors.inc({ controller: def.name }, 0);
   const logger = ctx.logger.child({ controller: def.name });
   const toKey = (r: ReconcileRequest) => `${r.namespace}/${r.name}`;
   const worker = async () => {

@@ -64,6 +64,10 @@ export function createWorkQueue(options: WorkQueueOptions): WorkQueue {
   let shutting = false;
 
   const updateDepth = () => m?.depth.set(labels, queue.length);
+  // As client-go's queue metrics: present at zero from the start.
+  m?.adds.inc(labels, 0);
+  m?.retries.inc(labels, 0);
+  updateDepth();
   const add = (key: string) => {
     if (shutting || dirty.has(key)) return;
     m?.adds.inc(labels);

@@ -1,4 +1,6 @@
 /** Core's Prometheus metrics; gauges read the store when scraped, so they never drift. */
+import { WINDOW_PHASES } from "@hyperhash/contracts";
+import { zeroLabels } from "@hyperhash/telemetry";
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { CoreRepository } from "./store/repository.ts";
 
@@ -102,7 +104,7 @@ export function registerCoreMetrics(
       this.set(repo.getOutboxCursor());
     },
   });
-  return {
+  const counters = {
     apiRequests: new Counter({
       name: "hyperhash_core_api_requests_total",
       help: "API calls by route and status",
@@ -122,4 +124,14 @@ export function registerCoreMetrics(
       registers: [registry],
     }),
   };
+  // Every bounded label value at zero, so rates and panels have series before the first event.
+  zeroLabels(
+    counters.outboxEvents,
+    ["applied", "duplicate", "skipped"].map((result) => ({ result })),
+  );
+  zeroLabels(
+    counters.windowTransitions,
+    WINDOW_PHASES.map((phase) => ({ phase })),
+  );
+  return counters;
 }

@@ -9,6 +9,7 @@ export * from "./host-network.ts";
 export * from "./lnd.ts";
 export * from "./pki.ts";
 export * from "./platform.ts";
+export * from "./platform-prometheus.ts";
 export * from "./ports.ts";
 export * from "./process.ts";
 export * from "./prometheus.ts";

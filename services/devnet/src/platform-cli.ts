@@ -24,6 +24,7 @@ import {
   managedHyperNode,
   waitForHyperNodeReady,
 } from "./platform.ts";
+import { platformPrometheus } from "./platform-prometheus.ts";
 import { waitFor } from "./wait.ts";
 
 const { values } = parseArgs({
@@ -47,12 +48,20 @@ const cluster = await startCluster({ dir, images: built.map((b) => b.archivePath
 say(`node ${cluster.nodeName} Ready at ${cluster.nodeIp}`);
 
 const miners: Array<{ stop(): Promise<void> }> = [];
+const ns = "hyperhash";
+say("starting Prometheus (pods of the platform's namespace, the project's alert rules)...");
+const prometheus = await platformPrometheus({
+  dir: join(dir, "prometheus"),
+  kubeconfigPath: cluster.kubeconfigPath,
+  namespace: ns,
+});
 let stopping = false;
 async function stop(code: number): Promise<never> {
   if (!stopping) {
     stopping = true;
-    say("stopping miners, the node and the control plane; restoring the host...");
+    say("stopping miners, Prometheus, the node and the control plane; restoring the host...");
     for (const m of miners) await m.stop().catch(() => {});
+    await prometheus.stop().catch(() => {});
     await cluster.stop();
     if (!values["keep-dir"]) rmSync(dir, { recursive: true, force: true });
     say("stopped");
@@ -63,7 +72,6 @@ process.on("SIGINT", () => void stop(0));
 process.on("SIGTERM", () => void stop(0));
 
 try {
-  const ns = "hyperhash";
   const platform = await installPlatform({
     kubeconfigPath: cluster.kubeconfigPath,
     namespace: ns,
@@ -162,11 +170,16 @@ try {
   console.log(
     `translator(SV1) ${translator.host}:${translator.ports[0]!.port}  user <payout address>[.worker]`,
   );
+  console.log(
+    `prometheus      ${prometheus.url}  (targets: ${prometheus.url}/targets, alerts: ${prometheus.url}/alerts)`,
+  );
   const mib = (b: number | undefined) => `${((b ?? 0) / 2 ** 20).toFixed(0)} MiB`;
   const rss = cluster.processes.map((p) => `${p.name} ${mib(peakRssBytes(p.pid))}`).join(", ");
   console.log(`peak RSS        ${rss}; this process ${mib(peakRssBytes(process.pid))}`);
   console.log(`pods (cgroup)   ${mib(podMemoryBytes())} in use by every pod on the node`);
   if (values.smoke) {
+    const jobs = await prometheus.waitForJobs();
+    say(`prometheus scrapes ${jobs.join(", ")}`);
     say("smoke: every part answered");
     await stop(0);
   }

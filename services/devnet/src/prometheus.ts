@@ -1,8 +1,8 @@
 /**
  * A real Prometheus (Debian's `prometheus` package, installed by the bootstrap) for the devnet:
  * on 127.0.0.1 on a free port, its TSDB in a temporary directory, stopped by its own pid. It
- * scrapes either static loopback targets (the in-process composition) or the devnet cluster's
- * pods through Kubernetes service discovery (the platform), and evaluates the project's rule
+ * scrapes static loopback targets (the in-process composition) and targets from a discovery
+ * file (the devnet cluster's pods, platform-prometheus.ts), and evaluates the project's rule
  * files. Its HTTP API is read with validated answers (instant queries, alerts, targets).
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
@@ -21,17 +21,22 @@ export interface StaticJob {
   readonly ports: readonly number[];
 }
 
-/** Kubernetes pod discovery of the devnet cluster, one namespace. */
-export interface KubernetesPods {
-  readonly kubeconfigPath: string;
-  readonly namespaces: readonly string[];
+/**
+ * File-based discovery: Prometheus watches a JSON file of `{ targets, labels }` groups. Debian's
+ * prometheus is built without Kubernetes discovery (kubernetes_sd_configs is not in its config
+ * schema), so the devnet lists the cluster's pods itself and writes this file
+ * (platform-prometheus.ts).
+ */
+export interface FileDiscovery {
+  readonly job: string;
+  readonly path: string;
 }
 
 /** Options of {@link startPrometheus}. */
 export interface PrometheusOptions {
   readonly dir: string;
   readonly staticJobs?: readonly StaticJob[];
-  readonly kubernetes?: KubernetesPods;
+  readonly fileDiscovery?: FileDiscovery;
   /** Rule files (absolute paths) to evaluate. */
   readonly ruleFiles?: readonly string[];
   /** Scrape and rule evaluation interval (default 2 s: a devnet moves fast). */
@@ -97,22 +102,6 @@ const targetsData = z.object({
   ),
 });
 
-/**
- * The job names of the platform's components, from the pod labels the chart
- * (`app.kubernetes.io/component`) and the operator's builders (`app.kubernetes.io/name`) set.
- * A managed node's agent is a sidecar in its lnd pod: its `ops` port is the node agent's.
- */
-export const COMPONENT_JOBS: Readonly<Record<string, string>> = {
-  pool: "hh-pool",
-  "template-provider": "hh-tp",
-  translator: "hh-translator",
-  core: "hyperhash-core",
-  treasury: "hh-treasury",
-  "node-agent": "hh-node-agent",
-  lnd: "hh-node-agent",
-  operator: "operator",
-};
-
 /** The scrape configuration (YAML is a superset of JSON: written as JSON). */
 export function prometheusConfig(options: Omit<PrometheusOptions, "dir">): object {
   const interval = `${options.intervalSeconds ?? 2}s`;
@@ -120,42 +109,10 @@ export function prometheusConfig(options: Omit<PrometheusOptions, "dir">): objec
     job_name: j.job,
     static_configs: [{ targets: j.ports.map((p) => `127.0.0.1:${p}`) }],
   }));
-  if (options.kubernetes) {
+  if (options.fileDiscovery) {
     scrapeConfigs.push({
-      job_name: "kubernetes-pods",
-      kubernetes_sd_configs: [
-        {
-          role: "pod",
-          kubeconfig_file: options.kubernetes.kubeconfigPath,
-          namespaces: { names: [...options.kubernetes.namespaces] },
-        },
-      ],
-      relabel_configs: [
-        // Only the containers' `ops` ports (metrics, health; the operator's is `metrics`) of running pods.
-        {
-          source_labels: ["__meta_kubernetes_pod_container_port_name"],
-          regex: "ops|metrics",
-          action: "keep",
-        },
-        { source_labels: ["__meta_kubernetes_pod_phase"], regex: "Running", action: "keep" },
-        // job: the component (chart pods) or the name (operator-made pods), mapped to the service.
-        ...Object.entries(COMPONENT_JOBS).map(([component, job]) => ({
-          source_labels: [
-            "__meta_kubernetes_pod_label_app_kubernetes_io_component",
-            "__meta_kubernetes_pod_label_app_kubernetes_io_name",
-          ],
-          separator: ";",
-          regex: `${component};.*|;${component}`,
-          target_label: "job",
-          replacement: job,
-        })),
-        { source_labels: ["__meta_kubernetes_namespace"], target_label: "namespace" },
-        { source_labels: ["__meta_kubernetes_pod_name"], target_label: "pod" },
-        {
-          source_labels: ["__meta_kubernetes_pod_label_hyperhash_network_hypernode"],
-          target_label: "hypernode",
-        },
-      ],
+      job_name: options.fileDiscovery.job,
+      file_sd_configs: [{ files: [options.fileDiscovery.path], refresh_interval: "5s" }],
     });
   }
   return {

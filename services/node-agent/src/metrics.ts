@@ -1,3 +1,4 @@
+import { zeroLabels } from "@hyperhash/telemetry";
 import { Counter, Gauge, type Registry } from "prom-client";
 import { largestInbound } from "./lnd-reads.ts";
 import type { LightningSnapshot, ReportResult } from "./telemetry-reporter.ts";
@@ -45,6 +46,12 @@ export function createAgentMetrics(registry: Registry): AgentMetrics {
     labelNames: ["result"],
     registers: [registry],
   });
+  // Every bounded label value at zero, so rates and panels have series before the first event.
+  zeroLabels(
+    invoices,
+    ["created", "reused", "refused"].map((outcome) => ({ outcome })),
+  );
+  zeroLabels(reports, [{ result: "ok" }, { result: "error" }]);
   return {
     observeSnapshot(s, treasuryPubkey) {
       const local = s.channels.reduce((sum, c) => sum + c.localBalanceSats, 0n);

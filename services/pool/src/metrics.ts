@@ -1,6 +1,7 @@
 /** Prometheus metrics of hh-pool (`hyperhash_pool_*`). */
-import { createMetricsRegistry } from "@hyperhash/telemetry";
+import { createMetricsRegistry, zeroLabels } from "@hyperhash/telemetry";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { SHARE_REJECT_REASONS } from "./share-validator.ts";
 
 /** The pool's metrics. */
 export interface PoolMetrics {
@@ -28,7 +29,7 @@ export interface PoolMetrics {
 export function createPoolMetrics(hashRate: () => number = () => 0): PoolMetrics {
   const registry = createMetricsRegistry();
   const registers = [registry];
-  return {
+  const metrics = {
     registry,
     sharesAccepted: new Counter({
       name: "hyperhash_pool_shares_accepted_total",
@@ -42,7 +43,11 @@ export function createPoolMetrics(hashRate: () => number = () => 0): PoolMetrics
       labelNames: ["reason"],
       registers,
     }),
-    blocksFound: new Counter({ name: "hyperhash_pool_blocks_found_total", help: "Blocks found", registers }),
+    blocksFound: new Counter({
+      name: "hyperhash_pool_blocks_found_total",
+      help: "Blocks found, all time (counted from the share log at start)",
+      registers,
+    }),
     hashRate: new Gauge({
       name: "hyperhash_pool_hashrate_hashes_per_second",
       help: "Hash-rate estimate of all open channels, from their accepted shares (last vardiff window)",
@@ -93,4 +98,19 @@ export function createPoolMetrics(hashRate: () => number = () => 0): PoolMetrics
       registers,
     }),
   };
+  // Every bounded label value at zero, so rates and panels have series before the first event.
+  const kinds = [{ channel_kind: "standard" }, { channel_kind: "extended" }];
+  zeroLabels(metrics.sharesAccepted, kinds);
+  zeroLabels(metrics.channels, kinds);
+  zeroLabels(
+    metrics.sharesRejected,
+    [...SHARE_REJECT_REASONS, "log-failed"].map((reason) => ({ reason })),
+  );
+  zeroLabels(metrics.vardiffChanges, [{ direction: "up" }, { direction: "down" }]);
+  zeroLabels(metrics.connectionsRefused, [{ reason: "per-address-limit" }]);
+  zeroLabels(
+    metrics.nodeVerifications,
+    ["cached", "valid", "invalid", "unavailable"].map((result) => ({ result })),
+  );
+  return metrics;
 }

@@ -153,6 +153,9 @@ export async function startPool(config: PoolConfig): Promise<RunningPool> {
     for (const session of sessions) for (const channel of session.channels.values()) sum += channel.hashRate;
     return sum;
   });
+  // Blocks are counted from the share log, so the counter survives restarts (a Prometheus
+  // `increase` over a pod restart is then exact) and equals the pool's /api/v1/blocks.
+  metrics.blocksFound.inc(store.blockCount());
   const shareLog = createShareLog(store, {
     intervalMs: config.commitIntervalMs ?? 10,
     maxBatch: config.commitMaxShares ?? 500,

@@ -33,11 +33,19 @@ export type ShareErrorCode =
  * Why a share was rejected, for metrics and logs: the wire code, except that SRI's
  * catch-all `invalid-share` is split by cause.
  */
-export type ShareRejectReason =
-  | Exclude<ShareErrorCode, "invalid-share">
-  | "bad-coinbase"
-  | "ntime-out-of-range"
-  | "invalid-non-rollable-version-bit";
+export const SHARE_REJECT_REASONS = [
+  "invalid-channel-id",
+  "stale-share",
+  "invalid-job-id",
+  "difficulty-too-low",
+  "duplicate-share",
+  "bad-extranonce-size",
+  "version-rolling-not-allowed",
+  "bad-coinbase",
+  "ntime-out-of-range",
+  "invalid-non-rollable-version-bit",
+] as const satisfies readonly (Exclude<ShareErrorCode, "invalid-share"> | string)[];
+export type ShareRejectReason = (typeof SHARE_REJECT_REASONS)[number];
 
 /** The job as the validator needs it. */
 export interface ShareJobView {

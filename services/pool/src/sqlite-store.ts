@@ -131,6 +131,7 @@ export function openSqliteStore(options: SqliteStoreOptions): ShareStore {
   );
   const hasShareStmt = db.prepare("SELECT 1 FROM shares WHERE hash = ?");
   const countShares = db.prepare("SELECT COUNT(*) AS n FROM shares");
+  const countBlocks = db.prepare("SELECT COUNT(*) AS n FROM blocks");
   const maxJob = db.prepare("SELECT COALESCE(MAX(job_id), 0) AS j FROM shares");
 
   function closeWindow(block: BlockRecord): void {
@@ -236,6 +237,7 @@ export function openSqliteStore(options: SqliteStoreOptions): ShareStore {
     allTimeTotals: () => sumGroups(groupsAfter.all(0, Number.MAX_SAFE_INTEGER) as GroupRow[]),
     hasShare: (hashHex) => hasShareStmt.get(hashHex) !== undefined,
     shareCount: () => (countShares.get() as { n: number }).n,
+    blockCount: () => (countBlocks.get() as { n: number }).n,
     maxJobId: () => (maxJob.get() as { j: number }).j,
     close: () => db.close(),
   };

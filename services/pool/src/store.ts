@@ -103,6 +103,8 @@ export interface ShareStore {
   hasShare(hashHex: string): boolean;
   /** Number of logged shares. */
   shareCount(): number;
+  /** Number of logged blocks. */
+  blockCount(): number;
   /** Largest job id ever logged (a restarted pool starts above it). */
   maxJobId(): number;
   /** Releases the database. */

@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { collectDefaultMetrics, Registry } from "prom-client";
+import { type Counter, collectDefaultMetrics, type Gauge, type LabelValues, Registry } from "prom-client";
 
 /** A fresh Prometheus registry with the process's default metrics. */
 export function createMetricsRegistry(): Registry {
@@ -70,4 +70,15 @@ export async function startOpsServer(options: {
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * Exports every known label set of a metric at zero, so a rate or a dashboard panel has a series
+ * before the first event (Prometheus' advice for labels with a known, bounded set of values).
+ */
+export function zeroLabels<L extends string>(
+  metric: Counter<L> | Gauge<L>,
+  labelSets: readonly Partial<Record<L, string>>[],
+): void {
+  for (const labels of labelSets) metric.inc(labels as LabelValues<L>, 0);
 }

@@ -1,13 +1,19 @@
+import { zeroLabels } from "@hyperhash/telemetry";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 
 /** Why a solution did not become a block, as counted. */
-export type RejectReason =
-  | "node-rejected"
-  | "rpc-error"
-  | "template-id-not-found"
-  | "stale-template-id"
-  | "invalid-coinbase"
-  | "missing-template-output";
+export const REJECT_REASONS = [
+  "node-rejected",
+  "rpc-error",
+  "template-id-not-found",
+  "stale-template-id",
+  "invalid-coinbase",
+  "missing-template-output",
+] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
+
+/** The node calls whose failures are counted (provider.ts). */
+export const NODE_CALLS = ["getblocktemplate", "fee-check", "long-poll-fee", "tip-watch"] as const;
 
 /** hh-tp's Prometheus metrics (names `hyperhash_tp_*`). */
 export interface TpMetrics {
@@ -27,7 +33,7 @@ export interface TpMetrics {
 /** Registers the metrics on `registry`. */
 export function createTpMetrics(registry: Registry): TpMetrics {
   const registers = [registry];
-  return {
+  const metrics = {
     templatesSent: new Counter({
       name: "hyperhash_tp_templates_sent_total",
       help: "NewTemplate messages sent, by kind (future on a new tip, fee for a same-tip update)",
@@ -88,4 +94,15 @@ export function createTpMetrics(registry: Registry): TpMetrics {
       registers,
     }),
   };
+  // Every bounded label value at zero, so rates and panels have series before the first event.
+  zeroLabels(metrics.templatesSent, [{ kind: "future" }, { kind: "fee" }]);
+  zeroLabels(
+    metrics.solutionsRejected,
+    REJECT_REASONS.map((reason) => ({ reason })),
+  );
+  zeroLabels(
+    metrics.nodeErrors,
+    NODE_CALLS.map((call) => ({ call })),
+  );
+  return metrics;
 }

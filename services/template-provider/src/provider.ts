@@ -29,7 +29,7 @@ import { createLogger, createMetricsRegistry, type Logger, startOpsServer } from
 import { assembleSolutionBlock } from "./block-assembly.ts";
 import type { TemplateProviderConfig } from "./config.ts";
 import { type MempoolTxCache, topUpFromMempool } from "./mempool-topup.ts";
-import { createTpMetrics, type RejectReason } from "./metrics.ts";
+import { createTpMetrics, type NODE_CALLS, type RejectReason } from "./metrics.ts";
 import { createTdpSession, type TdpSession } from "./session.ts";
 import { type BlockCandidate, candidateFromTemplate } from "./template.ts";
 import { createTemplateBook } from "./template-book.ts";
@@ -91,7 +91,7 @@ export async function startTemplateProvider(config: TemplateProviderConfig): Pro
   let tipSeq = 0;
   let appliedTipSeq = 0;
 
-  const nodeError = (call: string, error: unknown) => {
+  const nodeError = (call: (typeof NODE_CALLS)[number], error: unknown) => {
     metrics.nodeErrors.inc({ call });
     if (!abort.signal.aborted) log.warn("node call failed", { call, error });
   };

@@ -3,8 +3,58 @@
  * a translator may hold tens of thousands of miners, so per-worker figures are in its
  * `/stats` API, not in series. Hash rate and best difficulty are read when scraped.
  */
+import { zeroLabels } from "@hyperhash/telemetry";
 import type { Registry } from "prom-client";
 import { Counter, Gauge } from "prom-client";
+
+/** Rejections the translator answers itself (submit.ts), by reason. */
+export const LOCAL_REJECT_REASONS = [
+  "unauthorized",
+  "job-not-found",
+  "stale",
+  "bad-extranonce2",
+  "bad-ntime",
+  "bad-version",
+  "duplicate",
+  "low-difficulty",
+] as const;
+
+/**
+ * SubmitShares.Error codes a pool sends (spec §5.3.14 and SRI's) and the upstream client's own;
+ * anything else counts as `other`.
+ */
+export const POOL_ERROR_CODES = [
+  "invalid-channel-id",
+  "stale-share",
+  "invalid-job-id",
+  "difficulty-too-low",
+  "duplicate-share",
+  "invalid-share",
+  "bad-extranonce-size",
+  "version-rolling-not-allowed",
+  // The translator's own verdicts for a share it could not get judged (upstream/upstream.ts).
+  "upstream-unavailable",
+  "stale-job",
+  "no-verdict",
+  "channel-closed",
+  "upstream-disconnected",
+  "stopping",
+] as const;
+
+/** The `reason` label of a pool's answer: its code when known, else `other` (labels stay bounded). */
+export function poolRejectReason(errorCode: string): string {
+  return (POOL_ERROR_CODES as readonly string[]).includes(errorCode) ? errorCode : "other";
+}
+
+/** Protocol error kinds (miner-session.ts strikes). */
+export const PROTOCOL_ERROR_KINDS = [
+  "parse",
+  "request",
+  "method",
+  "params",
+  "line-too-long",
+  "idle",
+] as const;
 
 /** The translator's metric handles. */
 export interface TranslatorMetrics {
@@ -32,7 +82,7 @@ export function createTranslatorMetrics(
   sources: TranslatorMetricSources = { hashRate: () => 0, bestShareDifficulty: () => 0 },
 ): TranslatorMetrics {
   const registers = [registry];
-  return {
+  const metrics = {
     sharesAccepted: new Counter({
       name: "hyperhash_translator_shares_accepted_total",
       help: "SV1 shares answered true (locally at the miner's difficulty, or by the pool)",
@@ -88,9 +138,20 @@ export function createTranslatorMetrics(
     }),
     protocolErrors: new Counter({
       name: "hyperhash_translator_protocol_errors_total",
-      help: "Bad SV1 input, by kind (parse, method, params, line-too-long, idle)",
+      help: "Bad SV1 input, by kind (parse, request, method, params, line-too-long, idle)",
       labelNames: ["kind"],
       registers,
     }),
   };
+  // Every bounded label value at zero, so rates and panels have series before the first event.
+  zeroLabels(
+    metrics.sharesRejected,
+    [...LOCAL_REJECT_REASONS, ...POOL_ERROR_CODES, "other"].map((reason) => ({ reason })),
+  );
+  zeroLabels(metrics.vardiffChanges, [{ direction: "up" }, { direction: "down" }]);
+  zeroLabels(
+    metrics.protocolErrors,
+    PROTOCOL_ERROR_KINDS.map((kind) => ({ kind })),
+  );
+  return metrics;
 }

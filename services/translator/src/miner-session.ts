@@ -34,7 +34,7 @@ import {
 import type { Logger } from "@hyperhash/telemetry";
 import type { ActiveJob } from "./channel-jobs.ts";
 import type { TranslatorConfig } from "./config.ts";
-import type { TranslatorMetrics } from "./metrics.ts";
+import { poolRejectReason, type TranslatorMetrics } from "./metrics.ts";
 import { judgeSubmit } from "./submit.ts";
 import { type ExtranonceLayout, type IssuedJob, paddingSize, sv1JobFor } from "./translation.ts";
 import type { ChannelEvent, ChannelGrant, Upstream } from "./upstream/upstream.ts";
@@ -266,7 +266,7 @@ export function startMinerSession(
         metrics.sharesAccepted.inc();
         reply(m.id, true);
       } else {
-        metrics.sharesRejected.inc({ reason: verdict.errorCode.slice(0, 64) });
+        metrics.sharesRejected.inc({ reason: poolRejectReason(verdict.errorCode) });
         write(
           encodeError(m.id, {
             code: SV1_ERROR.OTHER,

@@ -1,4 +1,5 @@
 import { type ChannelLiquidity, outboundSats } from "@hyperhash/node-agent";
+import { zeroLabels } from "@hyperhash/telemetry";
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { PayerObserver, Wait } from "./payer.ts";
 import type { LocalPayment } from "./store.ts";
@@ -77,6 +78,38 @@ export function createTreasuryMetrics(registry: Registry): TreasuryMetrics {
     labelNames: ["reason"],
     registers,
   });
+  const methods = ["invoice", "keysend", "onchain"] as const;
+  const states = ["prepared", "announced", "sending", "succeeded", "failed", "done", "abandoned"] as const;
+  const reasons = [
+    "InsufficientLiquidity",
+    "NoNodeAgent",
+    "NodePubkeyUnknown",
+    "AgentRefused",
+    "InvalidInvoice",
+    "BelowOnchainThreshold",
+    "WindowOnHold",
+    "PaymentInFlight",
+  ] as const satisfies readonly Wait["reason"][];
+  // Every bounded label value at zero, so rates and panels have series before the first event.
+  zeroLabels(
+    payouts,
+    methods.flatMap((method) => [
+      { method, result: "succeeded" },
+      { method, result: "failed" },
+    ]),
+  );
+  zeroLabels(
+    payoutSats,
+    methods.map((method) => ({ method })),
+  );
+  zeroLabels(
+    openPayments,
+    states.map((state) => ({ state })),
+  );
+  zeroLabels(
+    waiting,
+    reasons.map((reason) => ({ reason })),
+  );
   return {
     paid(method, sats, feeSats) {
       payouts.inc({ method, result: "succeeded" });
@@ -99,10 +132,18 @@ export function createTreasuryMetrics(registry: Registry): TreasuryMetrics {
     observeOpenPayments(open) {
       pendingInvoices.set(open.filter((p) => p.method === "invoice").length);
       openPayments.reset();
+      zeroLabels(
+        openPayments,
+        states.map((state) => ({ state })),
+      );
       for (const p of open) openPayments.inc({ state: p.state });
     },
     observeWaits(waits) {
       waiting.reset();
+      zeroLabels(
+        waiting,
+        reasons.map((reason) => ({ reason })),
+      );
       for (const w of waits.values()) waiting.inc({ reason: w.reason });
     },
   };
