@@ -85,7 +85,7 @@ export async function waitWithinHashes<T>(
 }
 
 /** SV1 error messages a share gets for having been found on superseded work. */
-const STALE = /job not found|stale/;
+const STALE = /job not found|stale/i;
 
 /** A miner's rejections split into stale ones (counted) and anything else (a bug). */
 export function rejectionBreakdown(reasons: Readonly<Record<string, number>>): {
@@ -127,8 +127,13 @@ export function staleBound(input: {
   readonly submitted: number;
   readonly elapsedSeconds: number;
   readonly loopTurnS: number;
+  /**
+   * Measured time from a block found to its tip reaching the judge, when the test can see it
+   * (an SRI pool's log); replaces hh-tp's poll period as the detection part of the window.
+   */
+  readonly tipLatencyS?: number;
 }): { readonly bound: number; readonly expected: number; readonly windowSeconds: number } {
-  const windowSeconds = TIP_DETECTION_S + TIP_HOPS * input.loopTurnS;
+  const windowSeconds = (input.tipLatencyS ?? TIP_DETECTION_S) + TIP_HOPS * input.loopTurnS;
   const shareRate = input.submitted / Math.max(input.elapsedSeconds, 1e-3);
   const expected = input.tips * shareRate * windowSeconds;
   return { bound: expected + 4 * Math.sqrt(expected) + 4, expected, windowSeconds };
