@@ -16,7 +16,14 @@ import type {
 } from "./inputs.ts";
 import { buildManagedLightning } from "./managed-lightning.ts";
 import { hyperNodeNames } from "./names.ts";
-import { AGENT_PORT, nodeAgentEnv, OPS_PORT, translatorEnv, treasuryToAgentIngress } from "./node-env.ts";
+import {
+  AGENT_PORT,
+  monitoringIngress,
+  nodeAgentEnv,
+  OPS_PORT,
+  translatorEnv,
+  treasuryToAgentIngress,
+} from "./node-env.ts";
 import { synthChildren } from "./synth.ts";
 
 /**
@@ -190,19 +197,23 @@ export function buildTranslator(node: HyperNodeInput, platform: PlatformSettings
     spec: {
       podSelector: { matchLabels: selector },
       policyTypes: ["Ingress"],
-      // Miners connect from anywhere; nothing else reaches the translator.
-      ingress: [{ ports: [{ port: t.port, protocol: "TCP" }] }],
+      // Miners connect from anywhere; the ops port only from the configured scrapers.
+      ingress: [{ ports: [{ port: t.port, protocol: "TCP" }] }, ...monitoringIngress(platform)],
     },
   };
   return [buildServiceAccount(node, n.translator, "translator", false), deployment, service, policy];
 }
 
 /**
- * Ingress to the node agent: only the treasury, on the payout port, asking for invoices (the
- * agent reports its address to Core; the treasury runs in the platform's namespace, whichever
- * that is). Everything else the agent does is outbound, to lnd and Core.
+ * Ingress to the node agent: the treasury, on the payout port, asking for invoices (the agent
+ * reports its address to Core; the treasury runs in the platform's namespace, whichever that
+ * is), and the configured scrapers on the ops port. Everything else the agent does is outbound,
+ * to lnd and Core.
  */
-export function buildNodeAgentPolicy(node: HyperNodeInput): ManifestObject | null {
+export function buildNodeAgentPolicy(
+  node: HyperNodeInput,
+  platform?: PlatformSettings,
+): ManifestObject | null {
   if (node.spec.lightning.mode !== "external") return null;
   const n = hyperNodeNames(node.metadata.name);
   return {
@@ -212,7 +223,7 @@ export function buildNodeAgentPolicy(node: HyperNodeInput): ManifestObject | nul
     spec: {
       podSelector: { matchLabels: selectorLabels(node, "node-agent") },
       policyTypes: ["Ingress"],
-      ingress: [treasuryToAgentIngress()],
+      ingress: [treasuryToAgentIngress(), ...(platform ? monitoringIngress(platform) : [])],
     },
   };
 }
@@ -253,7 +264,7 @@ export function buildHyperNodeChildren(
     child("ConfigMap", n.config, buildNodeConfig(node, platform)),
     child("ServiceAccount", n.agent, buildServiceAccount(node, n.agent, "node-agent", !external)),
     child("Deployment", n.agent, buildNodeAgentDeployment(node, platform)),
-    child("NetworkPolicy", n.agent, buildNodeAgentPolicy(node)),
+    child("NetworkPolicy", n.agent, buildNodeAgentPolicy(node, platform)),
     child("ServiceAccount", n.translator, translator?.[0] ?? null),
     child("Deployment", n.translator, translator?.[1] ?? null),
     child("Service", n.translator, translator?.[2] ?? null),

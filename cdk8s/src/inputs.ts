@@ -71,6 +71,12 @@ export interface PlatformSettings {
    * through the network's DNS seeds (mainnet, testnet4), which regtest has none of.
    */
   neutrinoPeer?: string;
+  /**
+   * NetworkPolicy `from` peers allowed to the workloads' ops port (metrics, health), e.g. the
+   * namespace of a Prometheus (the chart's `networkPolicies.monitoringFrom`). Empty: no scraper
+   * gets through the workloads' policies where they are enforced (kubelet probes need no rule).
+   */
+  monitoringFrom?: readonly Record<string, unknown>[];
 }
 
 /** Secret material the reconciler generates once; builders never invent randomness. */

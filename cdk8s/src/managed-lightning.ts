@@ -10,7 +10,7 @@ import type {
   PlatformSettings,
 } from "./inputs.ts";
 import { hyperNodeNames } from "./names.ts";
-import { AGENT_PORT, nodeAgentEnv, OPS_PORT, treasuryToAgentIngress } from "./node-env.ts";
+import { AGENT_PORT, monitoringIngress, nodeAgentEnv, OPS_PORT, treasuryToAgentIngress } from "./node-env.ts";
 
 /** lnd's gRPC port (the operator's channel and peer calls, the agent's reads). */
 export const LND_GRPC = 10009;
@@ -326,6 +326,8 @@ export function buildManagedLightning(
             // The node agent sidecar's payout port: the treasury asks it for invoices (without
             // this rule every managed node's payout waited with AgentRefused: connection refused).
             treasuryToAgentIngress(),
+            // The sidecar's ops port, from the configured scrapers.
+            ...monitoringIngress(platform),
           ],
         },
       },

@@ -80,6 +80,12 @@ export function treasuryToAgentIngress() {
   };
 }
 
+/** Ingress from the configured scrapers to a workload's ops port (none when none is configured). */
+export function monitoringIngress(platform: PlatformSettings) {
+  const from = platform.monitoringFrom ?? [];
+  return from.length === 0 ? [] : [{ from: [...from], ports: [{ port: OPS_PORT, protocol: "TCP" }] }];
+}
+
 /** The hash rate a regtest translator declares per upstream channel (a CPU miner, H/s). */
 export const REGTEST_NOMINAL_HASH_RATE = 2e4;
 

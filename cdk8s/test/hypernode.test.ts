@@ -5,6 +5,7 @@ import {
   buildTemplateProviderChildren,
   type DesiredChild,
   type ManifestObject,
+  OPS_PORT,
 } from "../src/index.ts";
 import { externalNode, managedNode, material, platform, templateProvider } from "./fixtures.ts";
 
@@ -247,4 +248,29 @@ test("the treasury reaches the node agent's payout port through the NetworkPolic
   );
   t.true(admitsTreasury(external as unknown as Policy), "external agent");
   t.true(admitsTreasury(managed as unknown as Policy), "managed sidecar (in the lnd pod)");
+});
+
+test("the configured scrapers reach every workload's ops port through its NetworkPolicy, and nobody does by default", (t) => {
+  type Policy = { spec: { ingress: Array<{ from?: unknown[]; ports?: Array<{ port: number }> }> } };
+  const scraper = { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } };
+  const opsRules = (p: ManifestObject | null | undefined) =>
+    (p as unknown as Policy).spec.ingress.filter((rule) =>
+      rule.ports?.some((port) => port.port === OPS_PORT),
+    );
+  const withScrapers = { ...platform, monitoringFrom: [scraper] };
+  const withTranslator = () =>
+    externalNode({ translator: { enabled: true, port: 3333, channelMode: "extended" } });
+  const policies = [
+    find(buildHyperNodeChildren(externalNode(), withScrapers), "NetworkPolicy", "edge-1-node-agent"),
+    find(buildHyperNodeChildren(withTranslator(), withScrapers), "NetworkPolicy", "edge-1-translator"),
+    find(buildHyperNodeChildren(managedNode(), withScrapers, material), "NetworkPolicy", "edge-1-lnd"),
+  ];
+  for (const p of policies)
+    t.deepEqual(opsRules(p), [{ from: [scraper], ports: [{ port: OPS_PORT, protocol: "TCP" }] }]);
+  const defaults = [
+    find(buildHyperNodeChildren(externalNode(), platform), "NetworkPolicy", "edge-1-node-agent"),
+    find(buildHyperNodeChildren(withTranslator(), platform), "NetworkPolicy", "edge-1-translator"),
+    find(buildHyperNodeChildren(managedNode(), platform, material), "NetworkPolicy", "edge-1-lnd"),
+  ];
+  for (const p of defaults) t.deepEqual(opsRules(p), [], "no ops-port rule without configured scrapers");
 });

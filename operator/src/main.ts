@@ -34,6 +34,23 @@ const env = z
       .regex(/^[^\s:]+:\d{1,5}$/, "host:port")
       .optional(),
     OPERATOR_NAMESPACE: z.string().default("hyperhash"),
+    /** JSON array of NetworkPolicy peers allowed to the workloads' ops port (scrapers). */
+    MONITORING_FROM: z
+      .string()
+      .max(16_384)
+      .optional()
+      .transform((text, ctx) => {
+        if (text === undefined || text.trim() === "") return [];
+        try {
+          return z.array(z.record(z.string(), z.unknown())).max(64).parse(JSON.parse(text));
+        } catch {
+          ctx.addIssue({
+            code: "custom",
+            message: "MONITORING_FROM must be a JSON array of NetworkPolicy peers",
+          });
+          return z.NEVER;
+        }
+      }),
   })
   .parse(process.env);
 
@@ -66,6 +83,7 @@ const operator = await startOperator({
     ...(env.POOL_ENDPOINT ? { poolEndpoint: env.POOL_ENDPOINT } : {}),
     ...(env.NEUTRINO_PEER ? { neutrinoPeer: env.NEUTRINO_PEER } : {}),
     operatorNamespace: env.OPERATOR_NAMESPACE,
+    ...(env.MONITORING_FROM.length ? { monitoringFrom: env.MONITORING_FROM } : {}),
   },
 });
 for (const signal of ["SIGTERM", "SIGINT"] as const) {

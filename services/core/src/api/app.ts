@@ -4,7 +4,7 @@
  * refusal is `{ error: { code, message, issues? } }`; every call is logged with who, route
  * and status, never a secret.
  */
-import type { Logger } from "@hyperhash/telemetry";
+import { type Logger, traceContext } from "@hyperhash/telemetry";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { z } from "zod";
 import type { Refusal } from "../outcome.ts";
@@ -65,6 +65,10 @@ export function createApp(options: AppOptions): express.Express {
 
   app.use((req: Request, res: Response, next: NextFunction) => {
     const started = performance.now();
+    // W3C trace context: the caller's trace id is kept, the response names this span.
+    const trace = traceContext(req.header("traceparent"));
+    res.locals.trace = trace;
+    res.setHeader("traceparent", trace.traceparent);
     res.on("finish", () => {
       const routePath = (req.route?.path as string | undefined) ?? "unmatched";
       options.onCall?.(routePath, res.statusCode);
@@ -74,6 +78,8 @@ export function createApp(options: AppOptions): express.Express {
         route: routePath,
         status: res.statusCode,
         ms: Math.round(performance.now() - started),
+        trace_id: trace.traceId,
+        span_id: trace.spanId,
       });
     });
     next();
@@ -149,7 +155,8 @@ export function createApp(options: AppOptions): express.Express {
         return sendError(res, { status: 400, code: "invalid-json", message: "the body is not valid JSON" });
       if (typeof err.status === "number" && err.status >= 400 && err.status < 500)
         return sendError(res, { status: 400, code: "bad-request", message: err.message ?? "bad request" });
-      options.logger.error("api handler failed", { err });
+      const trace = res.locals.trace as { traceId: string; spanId: string } | undefined;
+      options.logger.error("api handler failed", { err, trace_id: trace?.traceId, span_id: trace?.spanId });
       res
         .status(500)
         .type("application/json")
