@@ -52,7 +52,9 @@ test("Core answers with a traceparent in the caller's trace and logs trace_id an
   const started = parseTraceparent(bad.headers.get("traceparent") ?? undefined);
   t.truthy(started, "a malformed header starts a new trace");
   t.not(started?.traceId, "4bf92f3577b34da6a3ce929d0e0e4736");
-  const calls = h.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === "api call");
+  const calls = h.logs
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((l) => l.msg === "api call");
   t.true(
     calls.some((l) => l.trace_id === "4bf92f3577b34da6a3ce929d0e0e4736" && l.span_id === answered?.parentId),
     "the API call's log line carries the trace and span ids",
