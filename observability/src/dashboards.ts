@@ -382,7 +382,7 @@ function nodeHealth(): Dashboard {
       bargauge("Targets up by job", [["sum by (job) (up)", "{{job}}"]], {
         description: "Scrape targets answering, per job.",
       }),
-      bargauge("Targets down by job", [["count by (job) (up == 0)", "{{job}}"]]),
+      bargauge("Targets down by job", [["sum by (job) (1 - up)", "{{job}}"]]),
       timeseries("Scrape target up", [["min by (job, instance) (up)", "{{job}} {{instance}}"]], {
         unit: "none",
         min: 0,
