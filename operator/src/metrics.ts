@@ -61,7 +61,14 @@ export function registerOperatorMetrics(registry: Registry, sources: OperatorMet
             counts.set(key, entry);
           }
         }
-        for (const { type, status, n } of counts.values()) this.set({ kind, type, status }, n);
+        // Every status of a condition type that exists is exported, at zero when no resource
+        // has it, so "not True" queries have a series (of 0) on a healthy platform.
+        const types = new Set([...counts.values()].map((e) => e.type));
+        for (const type of types) {
+          for (const status of ["True", "False", "Unknown"]) {
+            this.set({ kind, type, status }, counts.get(`${type}/${status}`)?.n ?? 0);
+          }
+        }
       }
     },
   });
