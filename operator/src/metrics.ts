@@ -17,6 +17,9 @@ export interface OperatorMetricSources {
   resources(): readonly ConditionedKind[];
 }
 
+/** A condition's status as exported: anything but True or False counts as Unknown. */
+const STATUSES = ["True", "False", "Unknown"] as const;
+
 type Conditioned = { status?: { conditions?: { type?: unknown; status?: unknown }[] } };
 
 /** Registers the operator's metrics on `registry`. */
@@ -48,26 +51,21 @@ export function registerOperatorMetrics(registry: Registry, sources: OperatorMet
     collect() {
       this.reset();
       for (const { kind, objects } of sources.resources()) {
-        const counts = new Map<string, { type: string; status: string; n: number }>();
+        // Per condition type, every status counted from zero: a type that exists has all three
+        // series, so "not True" queries have a series (of 0) on a healthy platform.
+        const byType = new Map<string, Record<(typeof STATUSES)[number], number>>();
         for (const o of objects) {
           const conditions = (o as Conditioned).status?.conditions;
           if (!Array.isArray(conditions)) continue;
           for (const c of conditions) {
             if (typeof c?.type !== "string" || c.type.length === 0 || c.type.length > 64) continue;
-            const status = c.status === "True" || c.status === "False" ? c.status : "Unknown";
-            const key = `${c.type}/${status}`;
-            const entry = counts.get(key) ?? { type: c.type, status, n: 0 };
-            entry.n++;
-            counts.set(key, entry);
+            const counts = byType.get(c.type) ?? { True: 0, False: 0, Unknown: 0 };
+            counts[c.status === "True" || c.status === "False" ? c.status : "Unknown"]++;
+            byType.set(c.type, counts);
           }
         }
-        // Every status of a condition type that exists is exported, at zero when no resource
-        // has it, so "not True" queries have a series (of 0) on a healthy platform.
-        const types = new Set([...counts.values()].map((e) => e.type));
-        for (const type of types) {
-          for (const status of ["True", "False", "Unknown"]) {
-            this.set({ kind, type, status }, counts.get(`${type}/${status}`)?.n ?? 0);
-          }
+        for (const [type, counts] of byType) {
+          for (const status of STATUSES) this.set({ kind, type, status }, counts[status]);
         }
       }
     },
