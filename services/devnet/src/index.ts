@@ -4,6 +4,7 @@ export * from "./channels.ts";
 export * from "./cluster.ts";
 export * from "./control-plane.ts";
 export * from "./devnet.ts";
+export * from "./diagnostics.ts";
 export * from "./faucet.ts";
 export * from "./host-network.ts";
 export * from "./lnd.ts";

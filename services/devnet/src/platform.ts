@@ -8,6 +8,7 @@ import { type BitcoinRpc, bitcoinRpc, jsonRpcClient } from "@hyperhash/bitcoin";
 import { encodeAuthoritySecretKey, generateSecretKey } from "@hyperhash/sv2";
 import { schnorr } from "@noble/curves/secp256k1.js";
 import { binaryPath } from "./binaries.ts";
+import { namespaceDiagnostics } from "./diagnostics.ts";
 import { createFaucet, type Faucet } from "./faucet.ts";
 import { waitFor } from "./wait.ts";
 
@@ -111,6 +112,18 @@ function authoritySecrets(namespace: string): { manifests: string; poolAuthority
  * then every Deployment and StatefulSet of the release rolled out.
  */
 export async function installPlatform(options: PlatformOptions): Promise<Platform> {
+  try {
+    return await install(options);
+  } catch (err) {
+    // A wait that timed out says what the cluster saw: unscheduled pods, crash loops, events.
+    const seen = await namespaceDiagnostics(kubectlWith(options.kubeconfigPath), options.namespace).catch(
+      (e: Error) => `(no diagnostics: ${e.message})`,
+    );
+    throw new Error(`${(err as Error).message}\nnamespace ${options.namespace}:\n${seen}`, { cause: err });
+  }
+}
+
+async function install(options: PlatformOptions): Promise<Platform> {
   const { namespace: ns, release } = options;
   const log = options.log ?? (() => {});
   const kubectl = kubectlWith(options.kubeconfigPath);

@@ -6,7 +6,17 @@ import { z } from "zod";
 export const STORAGE_CLASS = "hh-local";
 const PROVISIONER = "hyperhash.network/devnet-hostpath";
 
-/** The StorageClass manifest the cluster applies at start. */
+/** The annotation kube-scheduler puts on a claim of a WaitForFirstConsumer class once it picked the pod's node. */
+export const SELECTED_NODE = "volume.kubernetes.io/selected-node";
+
+/**
+ * The StorageClass manifest the cluster applies at start. WaitForFirstConsumer: the scheduler
+ * keeps the pod in its binding cycle (PreBind waits for the claim to bind) instead of parking it
+ * as unschedulable when its claim is still unbound. With Immediate, a pod tried before the
+ * provisioner's volume existed went to the unschedulable queue and, once the wake-up event was
+ * missed, waited for the scheduler's 5-minute flush (a CI run's treasury lnd pod had no node for
+ * over 180 s).
+ */
 export const storageClassManifest = `
 apiVersion: storage.k8s.io/v1
 kind: StorageClass
@@ -15,13 +25,18 @@ metadata:
   annotations: { storageclass.kubernetes.io/is-default-class: "true" }
 provisioner: ${PROVISIONER}
 reclaimPolicy: Delete
-volumeBindingMode: Immediate
+volumeBindingMode: WaitForFirstConsumer
 `;
 
 const claimList = z.object({
   items: z.array(
     z.object({
-      metadata: z.object({ name: z.string(), namespace: z.string(), uid: z.string() }),
+      metadata: z.object({
+        name: z.string(),
+        namespace: z.string(),
+        uid: z.string(),
+        annotations: z.record(z.string(), z.string()).nullish(),
+      }),
       spec: z.object({
         storageClassName: z.string().nullish(),
         volumeName: z.string().nullish(),
@@ -46,14 +61,24 @@ const volumeList = z.object({
   ),
 });
 
-/** A claim waiting for a volume of the devnet's class: pure, so it is tested without a cluster. */
-export function claimsToProvision(claims: z.infer<typeof claimList>): z.infer<typeof claimList>["items"] {
-  return claims.items.filter(
-    (c) =>
-      (c.spec.storageClassName ?? STORAGE_CLASS) === STORAGE_CLASS &&
-      !c.spec.volumeName &&
-      c.status.phase === "Pending",
-  );
+/** The shape of `kubectl get pvc -o json` the provisioner reads. */
+export type ClaimList = z.input<typeof claimList>;
+
+/**
+ * The claims waiting for a volume of the devnet's class whose pod the scheduler has placed
+ * (WaitForFirstConsumer: a claim no pod uses yet stays unprovisioned, as with any provisioner).
+ * Pure, so it is tested without a cluster.
+ */
+export function claimsToProvision(claims: ClaimList): z.infer<typeof claimList>["items"] {
+  return claimList
+    .parse(claims)
+    .items.filter(
+      (c) =>
+        (c.spec.storageClassName ?? STORAGE_CLASS) === STORAGE_CLASS &&
+        !c.spec.volumeName &&
+        c.status.phase === "Pending" &&
+        Boolean(c.metadata.annotations?.[SELECTED_NODE]),
+    );
 }
 
 /** The PersistentVolume for one claim: a hostPath directory under `root`, pre-bound to it. */
@@ -85,7 +110,7 @@ export function volumeFor(
 
 /**
  * A minimal dynamic provisioner for the one-node devnet: each Pending claim of class `hh-local`
- * gets a hostPath PersistentVolume under `root` (mode 0777 so non-root pods can write; only this
+ * the scheduler has placed (its selected-node annotation) gets a hostPath PersistentVolume under `root` (mode 0777 so non-root pods can write; only this
  * machine's pods mount it), and a Released volume is deleted with its directory.
  */
 export function startVolumeProvisioner(options: {
@@ -98,7 +123,7 @@ export function startVolumeProvisioner(options: {
   let stopped = false;
   let pass: Promise<void> = Promise.resolve();
   const once = async () => {
-    const claims = claimList.parse(JSON.parse(await options.kubectl(["get", "pvc", "-A", "-o", "json"])));
+    const claims = JSON.parse(await options.kubectl(["get", "pvc", "-A", "-o", "json"])) as ClaimList;
     for (const claim of claimsToProvision(claims)) {
       const pv = volumeFor(claim, options.root);
       const path = (pv.spec as { hostPath: { path: string } }).hostPath.path;
