@@ -6,9 +6,18 @@
  * static binary. An image whose inputs did not change is reused from the cache (cache.ts).
  */
 import { execFile } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { parseArgs, promisify } from "node:util";
 import { pinnedBinaries } from "../services/devnet/src/binaries.ts";
 import { type BuiltLayer, cachedArchive, gzipLayer, imageCacheDir, inputKey, storeArchive } from "./cache.ts";
@@ -163,6 +172,11 @@ async function nodeAppRecipe(ctx: BuildContext, image: NodeAppImage, ref: string
   const workspaceDir = join(repoRoot, image.entry.slice(0, image.entry.indexOf("/src/")));
   const copies = externalClosure(image.externals, workspaceDir, repoRoot);
   const natives = copies.flatMap((c) => findNativeAddons(c.from));
+  const addons = (image.addons ?? []).map((relative) => {
+    const path = join(repoRoot, relative);
+    if (!existsSync(path)) throw new Error(`${relative} is not built (node scripts/bootstrap.mjs builds it)`);
+    return { path, to: `app/${basename(relative)}`, digest: sha256Digest(readFileSync(path)) };
+  });
   const [system, node] = await Promise.all([systemLayer(ctx), nodeLayer(ctx)]);
   const runtime: RuntimeConfig = {
     ...baseRuntime(nodeAppEnv(image), nodeAppEntrypoint),
@@ -183,6 +197,7 @@ async function nodeAppRecipe(ctx: BuildContext, image: NodeAppImage, ref: string
     sourceMap: sha256Digest(map),
     packages: copies.map((c) => `${c.to}@${c.version}`),
     natives: natives.map((path) => `${path}:${sha256Digest(readFileSync(path))}`),
+    addons: addons.map((a) => `${a.to}:${a.digest}`),
     base: [system.diffId, node.layer.diffId],
   });
   const layers = async () => {
@@ -190,9 +205,10 @@ async function nodeAppRecipe(ctx: BuildContext, image: NodeAppImage, ref: string
       { type: "file", path: "app/main.mjs", mode: 0o644, data: main },
       { type: "file", path: "app/main.mjs.map", mode: 0o644, data: map },
       ...copies.flatMap(packageEntries),
+      ...addons.map((a) => hostFile(a.path, a.to)),
     ];
     // A native addon may link a library node itself does not: ship it at its ldd path.
-    for (const addon of nativeAddons(entries, copies)) {
+    for (const addon of [...nativeAddons(entries, copies), ...addons.map((a) => a.path)]) {
       for (const lib of await sharedLibraries(addon)) {
         if (!node.libraries.has(lib) && !entries.some((e) => e.path === lib.slice(1)))
           entries.push(hostFile(lib, lib));

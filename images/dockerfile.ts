@@ -57,6 +57,12 @@ function header(image: NodeAppImage): string[] {
     `# Stage 1 bundles ${image.entry} and its workspace libraries into one ESM file with esbuild`,
     "# (TypeScript is stripped at build time: no tsx in the image). Stage 2 installs only the",
     `# production dependencies of ${image.workspace} (npm ci --omit=dev), ${externals} Stage 3 is the non-root runtime.`,
+    ...(image.addons?.length
+      ? [
+          `# The context must hold the native addons built on a Debian bookworm host (${image.addons.join(" ")}):`,
+          "# node scripts/bootstrap.mjs builds them.",
+        ]
+      : []),
   ];
 }
 
@@ -87,6 +93,7 @@ export function renderDockerfile(image: NodeAppImage): string {
     "WORKDIR /app",
     "COPY --from=deps /src/node_modules ./node_modules",
     "COPY --from=build /out/ ./",
+    ...(image.addons ?? []).map((a) => `COPY ${a} ./`),
     `# The node image's "node" user is uid 1000; the chart runs every pod as ${uid} (any non-root uid`,
     "# works: the image writes nothing outside mounted volumes and /tmp).",
     `USER ${uid}:${gid}`,

@@ -45,6 +45,11 @@ export interface NodeAppImage {
    * and lightning's gRPC protos, @kubernetes/client-node).
    */
   readonly externals: readonly string[];
+  /**
+   * Native addons built in the repository (relative to its root), shipped next to main.mjs in
+   * /app: the Noise handshake's libsecp256k1 addon (services/sv2/native) for the SV2 services.
+   */
+  readonly addons?: readonly string[];
   /** The ops port, with `/healthz` (the HEALTHCHECK and EXPOSE). */
   readonly opsPort: number;
   /** Image environment after `nodeEnv`. */
@@ -78,6 +83,9 @@ export interface PauseImage {
 /** One image of the platform. */
 export type ImageSpec = NodeAppImage | GoBinaryImage | NodeBaseImage | PauseImage;
 
+/** The Noise handshake's libsecp256k1 addon (`node services/sv2/native/build.mjs` builds it). */
+export const secp256k1Addon = "services/sv2/native/build/secp256k1.node";
+
 /** The operator and the six services, in the Dockerfiles' order. */
 export const nodeAppImages: readonly NodeAppImage[] = [
   {
@@ -104,6 +112,7 @@ export const nodeAppImages: readonly NodeAppImage[] = [
     workspace: "@hyperhash/pool",
     entry: "services/pool/src/main.ts",
     externals: ["better-sqlite3"],
+    addons: [secp256k1Addon],
     opsPort: 9090,
     env: { HH_POOL_OPS_PORT: "9090" },
   },
@@ -113,6 +122,7 @@ export const nodeAppImages: readonly NodeAppImage[] = [
     workspace: "@hyperhash/template-provider",
     entry: "services/template-provider/src/main.ts",
     externals: [],
+    addons: [secp256k1Addon],
     opsPort: 9442,
     env: { HH_TP_OPS_PORT: "9442", HH_TP_LISTEN_HOST: "0.0.0.0", HH_TP_OPS_HOST: "0.0.0.0" },
   },
@@ -131,6 +141,7 @@ export const nodeAppImages: readonly NodeAppImage[] = [
     workspace: "@hyperhash/translator",
     entry: "services/translator/src/main.ts",
     externals: [],
+    addons: [secp256k1Addon],
     opsPort: 9464,
     env: { HH_TRANSLATOR_OPS_PORT: "9464", HH_TRANSLATOR_OPS_HOST: "0.0.0.0" },
   },

@@ -5,6 +5,8 @@
 # (TypeScript is stripped at build time: no tsx in the image). Stage 2 installs only the
 # production dependencies of @hyperhash/template-provider (npm ci --omit=dev), the bundle keeps
 # no package external. Stage 3 is the non-root runtime.
+# The context must hold the native addons built on a Debian bookworm host (services/sv2/native/build/secp256k1.node):
+# node scripts/bootstrap.mjs builds them.
 ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
@@ -28,6 +30,7 @@ ENV HH_TP_OPS_PORT=9442 HH_TP_LISTEN_HOST=0.0.0.0 HH_TP_OPS_HOST=0.0.0.0
 WORKDIR /app
 COPY --from=deps /src/node_modules ./node_modules
 COPY --from=build /out/ ./
+COPY services/sv2/native/build/secp256k1.node ./
 # The node image's "node" user is uid 1000; the chart runs every pod as 10001 (any non-root uid
 # works: the image writes nothing outside mounted volumes and /tmp).
 USER 10001:10001

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Makes a fresh clone runnable: installs npm packages when node_modules is missing or
-// older than package-lock.json, and with --stack builds the pinned Go binaries (btcd, lnd,
+// older than package-lock.json, builds the secp256k1 addon, and with --stack builds the pinned Go binaries (btcd, lnd,
 // etcd, kube-apiserver, ...) into the per-version cache when any is missing.
 // Uses only Node built-ins, so it runs before anything is installed.
 import { spawnSync } from "node:child_process";
@@ -26,6 +26,16 @@ const installed = join(root, "node_modules", ".package-lock.json");
 if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtimeMs) {
   console.log("[bootstrap] installing npm packages (npm ci)...");
   run("npm", ["ci", "--no-audit", "--no-fund"], "npm ci");
+}
+
+// The Noise handshake's libsecp256k1 addon (services/sv2/native): compiled once per machine into
+// the cache, copied into the clone; a no-op when current. Every test path needs it.
+{
+  const r = spawnSync(process.execPath, [join(root, "services/sv2/native/build.mjs")], { cwd: root, stdio: "inherit" });
+  if (r.status !== 0) {
+    console.error(`[bootstrap] building the secp256k1 addon failed (exit ${r.status ?? r.signal}).`);
+    process.exit(r.status ?? 1);
+  }
 }
 
 if (args.has("--stack")) {

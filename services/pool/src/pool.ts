@@ -10,6 +10,7 @@ import {
   createExtranonceAllocator,
   DEFAULT_VARDIFF,
   encodeAuthorityPublicKey,
+  noiseBackend,
   type VardiffConfig,
   xOnlyPublicKey,
 } from "@hyperhash/sv2";
@@ -269,7 +270,13 @@ export async function startPool(config: PoolConfig): Promise<RunningPool> {
     port: config.opsPort ?? 0,
     ready: [() => (isReady() ? undefined : "no template and tip from the template provider yet")],
   });
-  logger.info("pool listening", { host, port, httpPort: http.port, opsPort: ops.port });
+  logger.info("pool listening", {
+    host,
+    port,
+    httpPort: http.port,
+    opsPort: ops.port,
+    noise: noiseBackend(),
+  });
 
   let stopping: Promise<void> | null = null;
   return {

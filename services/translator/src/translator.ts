@@ -4,7 +4,7 @@
  * endpoint; owns every socket and timer and releases them in `stop()`.
  */
 import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
-import { createDownstreamAllocator, indexBytesNeeded } from "@hyperhash/sv2";
+import { createDownstreamAllocator, indexBytesNeeded, noiseBackend } from "@hyperhash/sv2";
 import { createLogger, createMetricsRegistry, startOpsServer } from "@hyperhash/telemetry";
 import type { Registry } from "prom-client";
 import { type TranslatorConfig, type TranslatorConfigInput, TranslatorConfigSchema } from "./config.ts";
@@ -169,6 +169,7 @@ export async function startTranslator(
   });
   const address = server.address() as AddressInfo;
   logger.info("translator listening", {
+    noise: noiseBackend(),
     host: address.address,
     port: address.port,
     opsPort: ops.port,

@@ -8,8 +8,10 @@
  */
 import { schnorr } from "@noble/curves/secp256k1.js";
 import { sha256 } from "@noble/hashes/sha2.js";
+import { randomBytes } from "@noble/hashes/utils.js";
 import { assertSecretKey, assertXOnlyPublicKey, KEY_SIZE } from "./ellswift.ts";
 import { NoiseError } from "./errors.ts";
+import { nativeSecp256k1 as native } from "./native.ts";
 
 /** Wire size of SIGNATURE_NOISE_MESSAGE. */
 export const SIGNATURE_NOISE_MESSAGE_SIZE = 74;
@@ -129,7 +131,9 @@ export function issueCertificate(options: IssueCertificateOptions): SignatureNoi
   }
   const notValidAfter = Math.min(validFrom + validitySeconds, U32_MAX);
   const digest = certificateDigest(CERTIFICATE_VERSION, validFrom, notValidAfter, serverStaticKey);
-  const signature = schnorr.sign(digest, authoritySecretKey, auxRand);
+  const signature =
+    native?.schnorrSign(digest, authoritySecretKey, auxRand ?? randomBytes(KEY_SIZE)) ??
+    schnorr.sign(digest, authoritySecretKey, auxRand);
   return { version: CERTIFICATE_VERSION, validFrom, notValidAfter, signature };
 }
 
@@ -176,7 +180,9 @@ export function verifyCertificate(message: SignatureNoiseMessage, options: Verif
   );
   let valid = false;
   try {
-    valid = schnorr.verify(message.signature, digest, authorityPublicKey);
+    valid = native
+      ? native.schnorrVerify(message.signature, digest, authorityPublicKey)
+      : schnorr.verify(message.signature, digest, authorityPublicKey);
   } catch {
     valid = false; // malformed signature or key bytes: same outcome as a wrong signer
   }

@@ -1,15 +1,19 @@
 /**
  * ElligatorSwift keys and BIP324 `v2_ecdh`, as sv2-spec §4.3.1 and §4.4.2 use them.
  *
- * The curve arithmetic is `@scure/btc-signer`'s `elligatorSwift` (it reproduces the BIP324
- * vectors); this module adds what SV2 needs on top: encoding with an injected random source
- * (so handshakes are reproducible in tests), typed errors, and the role-ordered tagged hash.
+ * Two implementations behind one set of functions: libsecp256k1 through the native addon
+ * (./native.ts) when it is built, and the reference in TypeScript: `@scure/btc-signer`'s
+ * `elligatorSwift` (it reproduces the BIP324 vectors) on noble's curve, exported as
+ * {@link reference} for differential tests. This module adds what SV2 needs on top: encoding
+ * with an injected random source (so handshakes are reproducible in tests), typed errors, and
+ * the role-ordered tagged hash.
  */
 import { schnorr, secp256k1 } from "@noble/curves/secp256k1.js";
 import { bytesToNumberBE, numberToBytesBE } from "@noble/curves/utils.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { elligatorSwift } from "@scure/btc-signer/p2p.js";
 import { NoiseError } from "./errors.ts";
+import { nativeSecp256k1 as native } from "./native.ts";
 
 /** Size of an ElligatorSwift encoding `u ‖ t` (BIP324). */
 export const ELLSWIFT_SIZE = 64;
@@ -50,6 +54,11 @@ export function assertSecretKey(secretKey: Uint8Array): void {
  */
 export function assertXOnlyPublicKey(xonly: Uint8Array): void {
   assertBytes(xonly, KEY_SIZE, "x-only public key");
+  if (native) {
+    if (!native.isXOnlyPublicKey(xonly))
+      throw new NoiseError("INVALID_PUBLIC_KEY", "x-only public key is not on secp256k1");
+    return;
+  }
   try {
     schnorr.utils.lift_x(bytesToNumberBE(xonly));
   } catch (cause) {
@@ -63,7 +72,7 @@ export function assertXOnlyPublicKey(xonly: Uint8Array): void {
  */
 export function xOnlyPublicKey(secretKey: Uint8Array): Uint8Array {
   assertSecretKey(secretKey);
-  return schnorr.getPublicKey(secretKey);
+  return native?.xOnlyPublicKey(secretKey) ?? schnorr.getPublicKey(secretKey);
 }
 
 /**
@@ -110,7 +119,19 @@ export function ellswiftEncode(xonly: Uint8Array, random: RandomSource): Uint8Ar
  * @throws NoiseError `INVALID_SECRET_KEY`
  */
 export function ellswiftCreate(secretKey: Uint8Array, random: RandomSource): Uint8Array {
-  return ellswiftEncode(xOnlyPublicKey(secretKey), random);
+  if (!native) return referenceEllswiftCreate(secretKey, random);
+  assertSecretKey(secretKey);
+  const aux = random(KEY_SIZE);
+  assertBytes(aux, KEY_SIZE, "random output");
+  const encoding = native.ellswiftCreate(secretKey, aux);
+  if (!encoding)
+    throw new NoiseError("INVALID_SECRET_KEY", "secret key is zero or not below the group order");
+  return encoding;
+}
+
+function referenceEllswiftCreate(secretKey: Uint8Array, random: RandomSource): Uint8Array {
+  assertSecretKey(secretKey);
+  return ellswiftEncode(schnorr.getPublicKey(secretKey), random);
 }
 
 /**
@@ -119,6 +140,13 @@ export function ellswiftCreate(secretKey: Uint8Array, random: RandomSource): Uin
  * @throws NoiseError `INVALID_ARGUMENT` on a wrong length
  */
 export function ellswiftDecode(encoding: Uint8Array): Uint8Array {
+  assertBytes(encoding, ELLSWIFT_SIZE, "EllSwift encoding");
+  const decoded = native?.ellswiftDecode(encoding);
+  if (decoded) return decoded;
+  return referenceEllswiftDecode(encoding);
+}
+
+function referenceEllswiftDecode(encoding: Uint8Array): Uint8Array {
   assertBytes(encoding, ELLSWIFT_SIZE, "EllSwift encoding");
   try {
     return elligatorSwift.decode(encoding);
@@ -149,7 +177,7 @@ export function xswiftecInverse(u: Uint8Array, xonly: Uint8Array, ellCase: numbe
 export function ellswiftEcdhXOnly(ellswiftTheirs: Uint8Array, secretKey: Uint8Array): Uint8Array {
   assertSecretKey(secretKey);
   // lift_x picks the even-y point; x(d·P) = x(d·(−P)), so parity does not matter here.
-  const point = schnorr.utils.lift_x(bytesToNumberBE(ellswiftDecode(ellswiftTheirs)));
+  const point = schnorr.utils.lift_x(bytesToNumberBE(referenceEllswiftDecode(ellswiftTheirs)));
   const shared = point.multiply(Point.Fn.fromBytes(secretKey));
   return numberToBytesBE(shared.toAffine().x, KEY_SIZE);
 }
@@ -170,7 +198,48 @@ export function v2Ecdh(
   initiating: boolean,
 ): Uint8Array {
   assertBytes(ellswiftOurs, ELLSWIFT_SIZE, "our EllSwift encoding");
+  if (!native) return referenceV2Ecdh(secretKey, ellswiftOurs, ellswiftTheirs, initiating);
+  assertSecretKey(secretKey);
+  assertBytes(ellswiftTheirs, ELLSWIFT_SIZE, "EllSwift encoding");
+  const [first, second] = initiating ? [ellswiftOurs, ellswiftTheirs] : [ellswiftTheirs, ellswiftOurs];
+  const shared = native.ellswiftXdh(first, second, secretKey, initiating ? 0 : 1);
+  if (!shared) throw new NoiseError("INVALID_SECRET_KEY", "secret key is zero or not below the group order");
+  return shared;
+}
+
+function referenceV2Ecdh(
+  secretKey: Uint8Array,
+  ellswiftOurs: Uint8Array,
+  ellswiftTheirs: Uint8Array,
+  initiating: boolean,
+): Uint8Array {
   const x = ellswiftEcdhXOnly(ellswiftTheirs, secretKey);
   const [first, second] = initiating ? [ellswiftOurs, ellswiftTheirs] : [ellswiftTheirs, ellswiftOurs];
   return sha256.create().update(ECDH_TAG).update(ECDH_TAG).update(first).update(second).update(x).digest();
 }
+
+/**
+ * The TypeScript implementations (noble), whichever backend is in use: the reference the
+ * native path is tested against.
+ */
+export const reference = {
+  xOnlyPublicKey: (secretKey: Uint8Array): Uint8Array => {
+    assertSecretKey(secretKey);
+    return schnorr.getPublicKey(secretKey);
+  },
+  ellswiftCreate: referenceEllswiftCreate,
+  ellswiftDecode: referenceEllswiftDecode,
+  v2Ecdh: (secretKey: Uint8Array, ours: Uint8Array, theirs: Uint8Array, initiating: boolean): Uint8Array => {
+    assertSecretKey(secretKey);
+    assertBytes(ours, ELLSWIFT_SIZE, "our EllSwift encoding");
+    return referenceV2Ecdh(secretKey, ours, theirs, initiating);
+  },
+  isXOnlyPublicKey: (xonly: Uint8Array): boolean => {
+    try {
+      schnorr.utils.lift_x(bytesToNumberBE(xonly));
+      return true;
+    } catch {
+      return false;
+    }
+  },
+} as const;

@@ -8,9 +8,7 @@
  * "170 bytes" predates EllSwift; SRI and sv2-tp send 64 + (64+16) + (74+16) = 234.
  */
 
-import { hkdf } from "@noble/hashes/hkdf.js";
-import { sha256 } from "@noble/hashes/sha2.js";
-import { randomBytes } from "@noble/hashes/utils.js";
+import { createHash, hkdfSync } from "node:crypto";
 import {
   decodeSignatureNoiseMessage,
   encodeSignatureNoiseMessage,
@@ -31,6 +29,7 @@ import {
   xOnlyPublicKey,
 } from "./ellswift.ts";
 import { NoiseError } from "./errors.ts";
+import { nativeSecp256k1 as native, csprng as randomBytes } from "./native.ts";
 import { type CipherState, createCipherState, MAC_SIZE } from "./transport.ts";
 
 /** Noise protocol name hashed into the initial state (sv2-spec §4.5.1). */
@@ -64,9 +63,20 @@ export interface HandshakeResult {
  * `h = SHA256(h)` (sv2-spec §4.5.1).
  */
 export function initialHandshakeState(): { h: Uint8Array; ck: Uint8Array } {
-  const ck = sha256(new TextEncoder().encode(PROTOCOL_NAME));
-  return { h: sha256(ck), ck };
+  return { h: INITIAL_H.slice(), ck: INITIAL_CK.slice() };
 }
+
+/** SHA-256 of the concatenated parts (libsecp256k1's when native, else OpenSSL's). */
+function sha256(...parts: Uint8Array[]): Uint8Array {
+  if (native && parts.length <= 2) return native.sha256(parts[0] ?? EMPTY, parts[1]);
+  const hash = createHash("sha256");
+  for (const part of parts) hash.update(part);
+  const digest = hash.digest();
+  return new Uint8Array(digest.buffer, digest.byteOffset, digest.length);
+}
+
+const INITIAL_CK = sha256(new TextEncoder().encode(PROTOCOL_NAME));
+const INITIAL_H = sha256(INITIAL_CK);
 
 /** Noise SymmetricState shared by both roles (sv2-spec §4.4.2). */
 class SymmetricState {
@@ -81,7 +91,7 @@ class SymmetricState {
   }
 
   mixHash(data: Uint8Array): void {
-    this.h = sha256.create().update(this.h).update(data).digest();
+    this.h = sha256(this.h, data);
   }
 
   /** `(ck, k) = HKDF(ck, ikm)`; InitializeKey resets the nonce to 0. */
@@ -112,7 +122,9 @@ class SymmetricState {
 
 /** RFC 5869 HKDF-SHA256 with salt = chaining key, empty info, two 32-byte outputs. */
 function hkdf2(chainingKey: Uint8Array, inputKeyMaterial: Uint8Array): [Uint8Array, Uint8Array] {
-  const okm = hkdf(sha256, inputKeyMaterial, chainingKey, EMPTY, 64);
+  const okm = native
+    ? native.hkdf2(chainingKey, inputKeyMaterial)
+    : new Uint8Array(hkdfSync("sha256", inputKeyMaterial, chainingKey, EMPTY, 64));
   return [okm.slice(0, 32), okm.slice(32, 64)];
 }
 
@@ -224,6 +236,44 @@ export type ResponderCredentials =
       certificateValiditySeconds: number;
     };
 
+/** What a responder reuses across handshakes for one static key (see createResponder). */
+interface ResponderCache {
+  readonly secretKey: Uint8Array;
+  readonly staticPublicKey: Uint8Array;
+  readonly staticEllswift: Uint8Array;
+  certificate?: {
+    validFrom: number;
+    validitySeconds: number;
+    authoritySecretKey: Uint8Array;
+    message: SignatureNoiseMessage;
+  };
+}
+
+// Keyed by the caller's key array (a server passes the same one to every handshake); the copy
+// inside is compared too, so a key changed in place is never answered from the cache.
+const responderCaches = new WeakMap<Uint8Array, ResponderCache>();
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
+}
+
+function responderCache(staticSecretKey: Uint8Array): ResponderCache | null {
+  if (!(staticSecretKey instanceof Uint8Array)) return null;
+  const cached = responderCaches.get(staticSecretKey);
+  if (cached && equalBytes(cached.secretKey, staticSecretKey)) return cached;
+  assertSecretKey(staticSecretKey);
+  const made: ResponderCache = {
+    secretKey: Uint8Array.from(staticSecretKey),
+    staticPublicKey: xOnlyPublicKey(staticSecretKey),
+    staticEllswift: ellswiftCreate(staticSecretKey, randomBytes),
+  };
+  responderCaches.set(staticSecretKey, made);
+  return made;
+}
+
 /** Options of {@link createResponder}. */
 export type ResponderOptions = ResponderCredentials & {
   /** Responder static secret key (32 bytes). */
@@ -254,21 +304,47 @@ export interface NoiseResponder {
 export function createResponder(options: ResponderOptions): NoiseResponder {
   const { staticSecretKey, now } = options;
   const random = options.random ?? randomBytes;
+  // With the platform CSPRNG (no injected source), what does not change between handshakes is
+  // computed once per static key: its public key, its EllSwift encoding (sent only encrypted,
+  // under the ee key, so reusing it shows an observer nothing) and, per second, the certificate
+  // (SRI signs one per handshake with valid_from = now; this is the same certificate for every
+  // handshake within that second). An injected source keeps every handshake replayable.
+  const cache = options.random ? null : responderCache(staticSecretKey);
   assertSecretKey(staticSecretKey);
   if ("authoritySecretKey" in options) assertSecretKey(options.authoritySecretKey);
-  const staticPublicKey = xOnlyPublicKey(staticSecretKey);
+  const staticPublicKey = cache ? Uint8Array.from(cache.staticPublicKey) : xOnlyPublicKey(staticSecretKey);
   const symmetric = new SymmetricState();
   const machine = { state: "awaiting-act1" as NoiseResponder["state"] };
 
   const certificateNow = (): SignatureNoiseMessage => {
     if ("certificate" in options) return options.certificate;
-    return issueCertificate({
-      authoritySecretKey: options.authoritySecretKey,
+    const validFrom = Math.floor(now() / 1000);
+    const { authoritySecretKey, certificateValiditySeconds } = options;
+    const last = cache?.certificate;
+    if (
+      last &&
+      last.validFrom === validFrom &&
+      last.validitySeconds === certificateValiditySeconds &&
+      equalBytes(last.authoritySecretKey, authoritySecretKey)
+    ) {
+      return last.message;
+    }
+    const message = issueCertificate({
+      authoritySecretKey,
       serverStaticKey: staticPublicKey,
-      validFrom: Math.floor(now() / 1000),
-      validitySeconds: options.certificateValiditySeconds,
+      validFrom,
+      validitySeconds: certificateValiditySeconds,
       auxRand: random(32),
     });
+    if (cache) {
+      cache.certificate = {
+        validFrom,
+        validitySeconds: certificateValiditySeconds,
+        authoritySecretKey: Uint8Array.from(authoritySecretKey),
+        message,
+      };
+    }
+    return message;
   };
 
   const readAct1 = (message: Uint8Array): { act2: Uint8Array; result: HandshakeResult } => {
@@ -279,7 +355,7 @@ export function createResponder(options: ResponderOptions): NoiseResponder {
     symmetric.mixHash(re);
     symmetric.decryptAndHash(EMPTY);
     const e = ephemeralKey(random);
-    const staticEllswift = ellswiftCreate(staticSecretKey, random);
+    const staticEllswift = cache ? cache.staticEllswift : ellswiftCreate(staticSecretKey, random);
     const act2 = new Uint8Array(ACT2_SIZE);
     act2.set(e.ellswift, 0);
     symmetric.mixHash(e.ellswift);

@@ -33,6 +33,7 @@ export {
   generateSecretKey,
   KEY_SIZE,
   type RandomSource,
+  reference as referenceSecp256k1,
   v2Ecdh,
   xOnlyPublicKey,
   xswiftecInverse,
@@ -53,6 +54,7 @@ export {
   type ResponderCredentials,
   type ResponderOptions,
 } from "./handshake.ts";
+export { type NoiseBackend, noiseBackend } from "./native.ts";
 export {
   type CipherState,
   createCipherState,
