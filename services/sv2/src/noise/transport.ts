@@ -132,14 +132,16 @@ export function createCipherState(key: Uint8Array): CipherState {
       return n;
     },
     encryptWithAd(ad, plaintext, output) {
-      const out = seal(k, nextNonce(), ad, plaintext, output);
+      const nonce = nextNonce(); // first: it may replace `k`
+      const out = seal(k, nonce, ad, plaintext, output);
       n++;
       return out;
     },
     decryptWithAd(ad, ciphertext, output) {
       if (ciphertext.length < MAC_SIZE)
         throw new NoiseError("DECRYPT_FAILED", "ciphertext shorter than a MAC");
-      const out = open(k, nextNonce(), ad, ciphertext, output);
+      const nonce = nextNonce(); // first: it may replace `k`
+      const out = open(k, nonce, ad, ciphertext, output);
       if (!out) throw new NoiseError("DECRYPT_FAILED", "AEAD authentication failed");
       n++;
       return out;

@@ -206,6 +206,42 @@ test("BIP324 ElligatorSwift: encode with injected randomness decodes back (prope
   );
 });
 
+test("CipherState (OpenSSL) equals noble's ChaCha20-Poly1305 at every nonce, both ways, with and without AD and output (property)", (t) => {
+  const message = fc.record({
+    ad: fc.uint8Array({ maxLength: 40 }),
+    plaintext: fc.uint8Array({ maxLength: 300 }),
+    intoOutput: fc.boolean(),
+  });
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ minLength: 32, maxLength: 32 }),
+      fc.array(message, { maxLength: 12 }),
+      (key, messages) => {
+        const sender = createCipherState(key);
+        const receiver = createCipherState(key);
+        return messages.every(({ ad, plaintext, intoOutput }, n) => {
+          const nonce = new Uint8Array(12);
+          new DataView(nonce.buffer).setUint32(4, n, true);
+          const expected = chacha20poly1305(key, nonce, ad).encrypt(plaintext);
+          const sealed = intoOutput
+            ? sender.encryptWithAd(ad, plaintext, new Uint8Array(plaintext.length + 16))
+            : sender.encryptWithAd(ad, plaintext);
+          const opened = intoOutput
+            ? receiver.decryptWithAd(ad, expected, new Uint8Array(plaintext.length))
+            : receiver.decryptWithAd(ad, expected);
+          return (
+            Buffer.from(sealed).equals(Buffer.from(expected)) &&
+            Buffer.from(opened).equals(Buffer.from(plaintext)) &&
+            sender.nonce === n + 1 &&
+            receiver.nonce === n + 1
+          );
+        });
+      },
+    ),
+  );
+  t.pass();
+});
+
 test("sv2-spec §4.4.1: nonce is 4 zero bytes ‖ LE u64 counter; failed decrypt keeps n", (t) => {
   const key = new Uint8Array(32).fill(9);
   const sender = createCipherState(key);
