@@ -21,6 +21,7 @@ import {
 import {
   encodeAuthorityPublicKey,
   generateSecretKey,
+  noiseBackend,
   type SubmitSolution,
   xOnlyPublicKey,
 } from "@hyperhash/sv2";
@@ -180,6 +181,7 @@ export async function startTemplateProvider(config: TemplateProviderConfig): Pro
   }
 
   async function submitSolution(solution: SubmitSolution, slog: Logger): Promise<void> {
+    const receivedAt = performance.now();
     counts.submitted++;
     metrics.solutionsSubmitted.inc();
     const reject = (reason: RejectReason, fields: Record<string, unknown>) => {
@@ -193,18 +195,26 @@ export async function startTemplateProvider(config: TemplateProviderConfig): Pro
     const block = assembleSolutionBlock(found.variant, solution);
     if (!block.ok) return reject(block.reason, { detail: block.detail });
     let verdict: string | null;
+    const rpcAt = performance.now();
+    const timing = () => ({
+      assembleMs: Math.round((rpcAt - receivedAt) * 10) / 10,
+      rpcMs: Math.round((performance.now() - rpcAt) * 10) / 10,
+    });
     try {
       verdict = await rpc.submitBlock(block.blockHex);
     } catch (error) {
-      return reject("rpc-error", { blockHash: block.blockHash, error });
+      return reject("rpc-error", { blockHash: block.blockHash, error, ...timing() });
     }
-    if (verdict !== null) return reject("node-rejected", { blockHash: block.blockHash, verdict });
+    if (verdict !== null)
+      return reject("node-rejected", { blockHash: block.blockHash, verdict, ...timing() });
     counts.accepted++;
     metrics.solutionsAccepted.inc();
     slog.info("block accepted by the node", {
       blockHash: block.blockHash,
       height: found.variant.candidate.height,
       stale: found.kind === "stale",
+      transactions: found.variant.transactions.length,
+      ...timing(),
     });
   }
 
@@ -288,6 +298,7 @@ export async function startTemplateProvider(config: TemplateProviderConfig): Pro
   const fees = feeLoop();
   const authorityPublicKeyBase58 = encodeAuthorityPublicKey(authorityPublicKey);
   log.info("hh-tp listening", {
+    noise: noiseBackend(),
     host: listenHost,
     port,
     opsPort: ops.port,

@@ -26,7 +26,7 @@ export async function measureHashRate(durationMs = 1_000): Promise<number> {
       sha256d(header);
     }
     hashes += 2_000;
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await new Promise((resolve) => setImmediate(resolve));
   }
   return (hashes * 1000) / (performance.now() - started);
 }

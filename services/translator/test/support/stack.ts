@@ -11,6 +11,10 @@ import { type RunningPool, startPool } from "@hyperhash/pool";
 import { startTemplateProvider, type TemplateProviderHandle } from "@hyperhash/template-provider";
 import { z } from "zod";
 
+/** hh-tp's log level in the stack: `error`, or HH_STACK_TP_LOG_LEVEL (refused when not a level). */
+const stackTpLogLevel = () =>
+  z.enum(["debug", "info", "warn", "error"]).default("error").parse(process.env.HH_STACK_TP_LOG_LEVEL);
+
 /** Node id and credential the pool knows, as Core would issue them. */
 export const NODE = { nodeId: "hn_nodeanodeanodean", credential: "cred-a-7f3e9c" } as const;
 /** Blocks need this much work on regtest (a few seconds of a CPU miner). */
@@ -56,7 +60,8 @@ export async function startStack(): Promise<Stack> {
         caPem: btcd.rpcCertPem,
       },
       authoritySecretKey: crypto.getRandomValues(new Uint8Array(32)),
-      logLevel: "error",
+      // HH_STACK_TP_LOG_LEVEL=info shows hh-tp's submit timings and tips when investigating.
+      logLevel: stackTpLogLevel(),
     });
     stops.push(() => tp.stop());
     const authoritySecretKey = crypto.getRandomValues(new Uint8Array(32));
