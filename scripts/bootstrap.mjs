@@ -31,7 +31,10 @@ if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtime
 // The Noise handshake's libsecp256k1 addon (services/sv2/native): compiled once per machine into
 // the cache, copied into the clone; a no-op when current. Every test path needs it.
 {
-  const r = spawnSync(process.execPath, [join(root, "services/sv2/native/build.mjs")], { cwd: root, stdio: "inherit" });
+  const r = spawnSync(process.execPath, [join(root, "services/sv2/native/build.mjs")], {
+    cwd: root,
+    stdio: "inherit",
+  });
   if (r.status !== 0) {
     console.error(`[bootstrap] building the secp256k1 addon failed (exit ${r.status ?? r.signal}).`);
     process.exit(r.status ?? 1);
