@@ -3,6 +3,8 @@
  * a fixed clock, and a helper that runs a full in-memory handshake.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
+import type { ExecutionContext } from "ava";
+import fc from "fast-check";
 import {
   createInitiator,
   createResponder,
@@ -71,4 +73,18 @@ export function handshakePair(seed = "pair"): { initiator: HandshakeResult; resp
   });
   const { act2, result } = responder.readAct1(initiator.writeAct1());
   return { initiator: initiator.readAct2(act2), responder: result };
+}
+
+/**
+ * Asserts that a fast-check property holds, as an ava assertion: the counterexample and seed
+ * are in the failure message, and a property that ran no case fails too.
+ */
+export function holds<Ts extends [unknown, ...unknown[]]>(
+  t: ExecutionContext,
+  property: fc.IProperty<Ts>,
+  parameters?: fc.Parameters<Ts>,
+): void {
+  const result = fc.check(property, parameters);
+  t.false(result.failed, fc.defaultReportMessage(result) ?? "property failed");
+  t.true(result.numRuns > 0, "the property ran no case");
 }

@@ -19,6 +19,7 @@ import {
   xOnlyPublicKey,
 } from "../../src/noise/index.ts";
 import { csprng, nativeSecp256k1 } from "../../src/noise/native.ts";
+import { holds } from "./noise-fixtures.ts";
 
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 const bytes = (length: number) => fc.uint8Array({ minLength: length, maxLength: length });
@@ -51,22 +52,25 @@ test("the handshake runs on libsecp256k1 (build: node services/sv2/native/build.
 });
 
 test("x-only public keys equal the reference (property)", (t) => {
-  fc.assert(fc.property(secretKey, (sk) => hex(xOnlyPublicKey(sk)) === hex(reference.xOnlyPublicKey(sk))));
-  t.pass();
+  holds(
+    t,
+    fc.property(secretKey, (sk) => hex(xOnlyPublicKey(sk)) === hex(reference.xOnlyPublicKey(sk))),
+  );
 });
 
 test("every 64 bytes decode to the reference's x (property)", (t) => {
-  fc.assert(
+  holds(
+    t,
     fc.property(bytes(64), (e) => hex(ellswiftDecode(e)) === hex(reference.ellswiftDecode(e))),
     {
       numRuns: 500,
     },
   );
-  t.pass();
 });
 
 test("native EllSwift encodings decode to the key's x under the reference, and back (property)", (t) => {
-  fc.assert(
+  holds(
+    t,
     fc.property(secretKey, bytes(32), (sk, aux) => {
       const encoding = ellswiftCreate(sk, fixed(aux));
       const x = hex(reference.xOnlyPublicKey(sk));
@@ -77,11 +81,11 @@ test("native EllSwift encodings decode to the key's x under the reference, and b
       );
     }),
   );
-  t.pass();
 });
 
 test("BIP324 v2_ecdh equals the reference for both roles and both sides agree (property)", (t) => {
-  fc.assert(
+  holds(
+    t,
     fc.property(secretKey, secretKey, bytes(32), bytes(32), (a, b, seedA, auxB) => {
       const ellA = reference.ellswiftCreate(a, seeded(seedA)); // one side's encoding from each implementation
       const ellB = ellswiftCreate(b, fixed(auxB));
@@ -95,11 +99,11 @@ test("BIP324 v2_ecdh equals the reference for both roles and both sides agree (p
     }),
     { numRuns: 60 },
   );
-  t.pass();
 });
 
 test("BIP340: native signatures equal noble's for the same auxiliary randomness and verify across (property)", (t) => {
-  fc.assert(
+  holds(
+    t,
     fc.property(bytes(32), secretKey, bytes(32), (message, sk, aux) => {
       const signature = native().schnorrSign(message, sk, aux);
       const pk = reference.xOnlyPublicKey(sk);
@@ -115,7 +119,6 @@ test("BIP340: native signatures equal noble's for the same auxiliary randomness 
     }),
     { numRuns: 60 },
   );
-  t.pass();
 });
 
 test("x-only key validity equals BIP340 lift_x (property, values at and past p included)", (t) => {
@@ -124,13 +127,13 @@ test("x-only key validity equals BIP340 lift_x (property, values at and past p i
     fc.constant(new Uint8Array(32).fill(0xff)),
     fc.constant(new Uint8Array(32)),
   );
-  fc.assert(
+  holds(
+    t,
     fc.property(wide, (x) => native().isXOnlyPublicKey(x) === reference.isXOnlyPublicKey(x)),
     {
       numRuns: 500,
     },
   );
-  t.pass();
 });
 
 test("a certificate signed natively verifies, and a tampered one is refused", (t) => {
@@ -167,7 +170,8 @@ test("malformed arguments are TypeErrors from the addon, refused keys are null",
 
 test("SHA-256 and Noise HKDF equal OpenSSL's (property, empty inputs included)", (t) => {
   const data = fc.uint8Array({ maxLength: 300 });
-  fc.assert(
+  holds(
+    t,
     fc.property(data, data, (a, b) => {
       const expected = createHash("sha256").update(a).update(b).digest("hex");
       return (
@@ -176,7 +180,8 @@ test("SHA-256 and Noise HKDF equal OpenSSL's (property, empty inputs included)",
       );
     }),
   );
-  fc.assert(
+  holds(
+    t,
     fc.property(bytes(32), fc.oneof(bytes(32), fc.constant(new Uint8Array(0))), (ck, ikm) => {
       const expected = Buffer.from(hkdfSync("sha256", ikm, ck, new Uint8Array(0), 64)).toString("hex");
       return hex(native().hkdf2(ck, ikm)) === expected;
