@@ -93,6 +93,11 @@ static napi_value boolean(napi_env env, int b) {
   return v;
 }
 
+/* `const unsigned char *var`: argument i as exactly len bytes, or return (TypeError thrown). */
+#define BYTES(var, i, len, what)                                   \
+  const unsigned char *var = bytes_arg(env, argv, argc, (i), (len), what); \
+  if (var == NULL) return NULL
+
 #define ARGS(n)                                                              \
   size_t argc = (n);                                                         \
   napi_value argv[(n)];                                                      \
@@ -104,8 +109,7 @@ static napi_value init(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  const unsigned char *seed = bytes_arg(env, argv, argc, 0, 32, "init(seed): seed must be a 32-byte Uint8Array");
-  if (seed == NULL) return NULL;
+  BYTES(seed, 0, 32, "init(seed): seed must be a 32-byte Uint8Array");
   pthread_mutex_lock(&ctx_lock);
   if (ctx == NULL) {
     size_t size = S(context_preallocated_size)(SECP256K1_CONTEXT_NONE);
@@ -122,8 +126,7 @@ static napi_value init(napi_env env, napi_callback_info info) {
 /* xOnlyPublicKey(seckey32) → 32 bytes, or null for an invalid secret key. */
 static napi_value x_only_public_key(napi_env env, napi_callback_info info) {
   ARGS(1)
-  const unsigned char *sk = bytes_arg(env, argv, argc, 0, 32, "secret key must be a 32-byte Uint8Array");
-  if (sk == NULL) return NULL;
+  BYTES(sk, 0, 32, "secret key must be a 32-byte Uint8Array");
   S(keypair) keypair;
   S(xonly_pubkey) xonly;
   unsigned char out[32];
@@ -136,8 +139,7 @@ static napi_value x_only_public_key(napi_env env, napi_callback_info info) {
 /* isXOnlyPublicKey(x32) → whether x is the x coordinate of a curve point (BIP340 lift_x). */
 static napi_value is_x_only_public_key(napi_env env, napi_callback_info info) {
   ARGS(1)
-  const unsigned char *x = bytes_arg(env, argv, argc, 0, 32, "x-only key must be a 32-byte Uint8Array");
-  if (x == NULL) return NULL;
+  BYTES(x, 0, 32, "x-only key must be a 32-byte Uint8Array");
   S(xonly_pubkey) xonly;
   return boolean(env, S(xonly_pubkey_parse)(ctx, &xonly, x));
 }
@@ -145,10 +147,8 @@ static napi_value is_x_only_public_key(napi_env env, napi_callback_info info) {
 /* ellswiftCreate(seckey32, aux32) → the 64-byte encoding of seckey's public key, or null. */
 static napi_value ellswift_create(napi_env env, napi_callback_info info) {
   ARGS(2)
-  const unsigned char *sk = bytes_arg(env, argv, argc, 0, 32, "secret key must be a 32-byte Uint8Array");
-  if (sk == NULL) return NULL;
-  const unsigned char *aux = bytes_arg(env, argv, argc, 1, 32, "randomness must be a 32-byte Uint8Array");
-  if (aux == NULL) return NULL;
+  BYTES(sk, 0, 32, "secret key must be a 32-byte Uint8Array");
+  BYTES(aux, 1, 32, "randomness must be a 32-byte Uint8Array");
   unsigned char out[64];
   return S(ellswift_create)(ctx, out, sk, aux) ? uint8_array(env, out, 64) : null_value(env);
 }
@@ -156,8 +156,7 @@ static napi_value ellswift_create(napi_env env, napi_callback_info info) {
 /* ellswiftDecode(ell64) → the x-only key it encodes (every 64 bytes decode). */
 static napi_value ellswift_decode(napi_env env, napi_callback_info info) {
   ARGS(1)
-  const unsigned char *ell = bytes_arg(env, argv, argc, 0, 64, "EllSwift encoding must be a 64-byte Uint8Array");
-  if (ell == NULL) return NULL;
+  BYTES(ell, 0, 64, "EllSwift encoding must be a 64-byte Uint8Array");
   S(pubkey) pubkey;
   S(xonly_pubkey) xonly;
   unsigned char out[32];
@@ -174,12 +173,9 @@ static napi_value ellswift_decode(napi_env env, napi_callback_info info) {
  */
 static napi_value ellswift_xdh(napi_env env, napi_callback_info info) {
   ARGS(4)
-  const unsigned char *a = bytes_arg(env, argv, argc, 0, 64, "initiator encoding must be a 64-byte Uint8Array");
-  if (a == NULL) return NULL;
-  const unsigned char *b = bytes_arg(env, argv, argc, 1, 64, "responder encoding must be a 64-byte Uint8Array");
-  if (b == NULL) return NULL;
-  const unsigned char *sk = bytes_arg(env, argv, argc, 2, 32, "secret key must be a 32-byte Uint8Array");
-  if (sk == NULL) return NULL;
+  BYTES(a, 0, 64, "initiator encoding must be a 64-byte Uint8Array");
+  BYTES(b, 1, 64, "responder encoding must be a 64-byte Uint8Array");
+  BYTES(sk, 2, 32, "secret key must be a 32-byte Uint8Array");
   int32_t party = -1;
   if (argc < 4 || napi_get_value_int32(env, argv[3], &party) != napi_ok || (party != 0 && party != 1)) {
     return fail(env, "party must be 0 (initiator) or 1 (responder)");
@@ -194,12 +190,9 @@ static napi_value ellswift_xdh(napi_env env, napi_callback_info info) {
 /* schnorrSign(msg32, seckey32, aux32) → BIP340 signature (64 bytes), or null for a bad key. */
 static napi_value schnorr_sign(napi_env env, napi_callback_info info) {
   ARGS(3)
-  const unsigned char *msg = bytes_arg(env, argv, argc, 0, 32, "message must be a 32-byte Uint8Array");
-  if (msg == NULL) return NULL;
-  const unsigned char *sk = bytes_arg(env, argv, argc, 1, 32, "secret key must be a 32-byte Uint8Array");
-  if (sk == NULL) return NULL;
-  const unsigned char *aux = bytes_arg(env, argv, argc, 2, 32, "randomness must be a 32-byte Uint8Array");
-  if (aux == NULL) return NULL;
+  BYTES(msg, 0, 32, "message must be a 32-byte Uint8Array");
+  BYTES(sk, 1, 32, "secret key must be a 32-byte Uint8Array");
+  BYTES(aux, 2, 32, "randomness must be a 32-byte Uint8Array");
   S(keypair) keypair;
   unsigned char sig[64];
   int ok = S(keypair_create)(ctx, &keypair, sk) && S(schnorrsig_sign32)(ctx, sig, msg, &keypair, aux);
@@ -210,12 +203,9 @@ static napi_value schnorr_sign(napi_env env, napi_callback_info info) {
 /* schnorrVerify(sig64, msg32, xonly32) → whether the BIP340 signature is valid. */
 static napi_value schnorr_verify(napi_env env, napi_callback_info info) {
   ARGS(3)
-  const unsigned char *sig = bytes_arg(env, argv, argc, 0, 64, "signature must be a 64-byte Uint8Array");
-  if (sig == NULL) return NULL;
-  const unsigned char *msg = bytes_arg(env, argv, argc, 1, 32, "message must be a 32-byte Uint8Array");
-  if (msg == NULL) return NULL;
-  const unsigned char *x = bytes_arg(env, argv, argc, 2, 32, "x-only key must be a 32-byte Uint8Array");
-  if (x == NULL) return NULL;
+  BYTES(sig, 0, 64, "signature must be a 64-byte Uint8Array");
+  BYTES(msg, 1, 32, "message must be a 32-byte Uint8Array");
+  BYTES(x, 2, 32, "x-only key must be a 32-byte Uint8Array");
   S(xonly_pubkey) xonly;
   return boolean(env, S(xonly_pubkey_parse)(ctx, &xonly, x) && S(schnorrsig_verify)(ctx, sig, msg, 32, &xonly));
 }
@@ -262,8 +252,7 @@ static napi_value sha256(napi_env env, napi_callback_info info) {
  */
 static napi_value hkdf2(napi_env env, napi_callback_info info) {
   ARGS(2)
-  const unsigned char *ck = bytes_arg(env, argv, argc, 0, 32, "chaining key must be a 32-byte Uint8Array");
-  if (ck == NULL) return NULL;
+  BYTES(ck, 0, 32, "chaining key must be a 32-byte Uint8Array");
   size_t ikmlen = 0;
   const unsigned char *ikm = any_bytes_arg(env, argv, argc, 1, &ikmlen, "input key material must be a Uint8Array");
   if (ikm == NULL) return NULL;
