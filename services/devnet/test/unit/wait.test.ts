@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { freePort, waitFor } from "@hyperhash/devnet";
 import test from "ava";
 
@@ -27,4 +28,15 @@ test("freePort never hands out the same port twice in one process", async (t) =>
   const ports = new Set<number>();
   for (let i = 0; i < 20; i++) ports.add(await freePort());
   t.is(ports.size, 20);
+});
+
+test("freePort hands out listen ports below the kernel's ephemeral range, so outgoing connections cannot take them", async (t) => {
+  const [low] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8")
+    .trim()
+    .split(/\s+/)
+    .map(Number);
+  for (let i = 0; i < 20; i++) {
+    const port = await freePort();
+    t.true(port >= 20_000 && port < low!, `port ${port} is outside 20000..${low! - 1}`);
+  }
 });
