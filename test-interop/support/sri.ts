@@ -73,12 +73,18 @@ function run(role: Role, dir: string, name: string, args: string[], port: number
   };
 }
 
-/** Waits until something listens on 127.0.0.1:`port` (or the process dies). */
-async function listening(p: SriProcess, what: string): Promise<void> {
+/**
+ * Waits until the role accepts connections (or the process dies): on its own log line when
+ * it has one, else until something listens on 127.0.0.1:`port`. A probe that connects and
+ * closes is a failed Noise handshake to an SV2 listener (SRI's pool logs it as an ERROR), so
+ * SV2 roles are waited on by their log.
+ */
+async function listening(p: SriProcess, what: string, readyLine?: RegExp): Promise<void> {
   const { connect } = await import("node:net");
   await waitFor(
     () => {
       p.process.assertRunning();
+      if (readyLine) return p.logLines(readyLine).length > 0;
       return new Promise<boolean>((resolve) => {
         const s = connect({ host: "127.0.0.1", port: p.port });
         s.once("connect", () => {
@@ -125,7 +131,9 @@ export async function startSriPool(options: {
     ].join("\n"),
   );
   const p = run("pool_sv2", options.dir, name, ["-c", config], port);
-  if (options.waitListening !== false) await listening(p, `${name} listening on ${port}`);
+  // pool_sv2 binds first, then accepts once it holds a template and a prev hash, and says so.
+  if (options.waitListening !== false)
+    await listening(p, `${name} accepting on ${port}`, /ready to accept connections/);
   return p;
 }
 
