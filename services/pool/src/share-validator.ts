@@ -3,6 +3,14 @@
  * (share-validation.json `conventions.check_order`): extranonce size → coinbase and merkle
  * root → ntime → version → hash against targets → duplicate. Stale and unknown jobs are
  * decided before, from the job board. Nothing here reads the clock: `nowSeconds` is passed.
+ *
+ * Two implementations of the hashing, with one verdict: the reference (TypeScript: the coinbase
+ * assembled, parsed and hashed, the merkle path folded, the header serialized and hashed), and
+ * the addon's `shareHash` on Node's OpenSSL (one call, nothing allocated but the result). The
+ * native one is used when the addon is loaded and the job's coinbase has a fixed shape: the
+ * miner's bytes lie inside the scriptSig, so whether it deserializes does not depend on them and
+ * is decided once per job (a malformed job refuses every share as `bad-coinbase`, as the
+ * reference does). Differential property tests hold them equal.
  */
 import {
   assembleExtendedJob,
@@ -10,10 +18,11 @@ import {
   concat,
   DecodeError,
   hashToBigInt,
+  parseTransaction,
   serializeHeader,
   sha256d,
-  toHex,
 } from "@hyperhash/bitcoin";
+import { nativeShareCrypto } from "@hyperhash/sv2/native";
 
 /** Consensus limit on a header's time ahead of the node's clock (2 h). */
 export const MAX_FUTURE_BLOCK_TIME_SECONDS = 7200;
@@ -112,13 +121,15 @@ export interface AcceptedShare {
   readonly block: boolean;
   /** Header hash, internal order. */
   readonly hash: Uint8Array;
+  /** The hash in display order (hex), as logs, the share log and RPC write it. */
+  readonly hashHex: string;
   /** The hash as an integer. */
   readonly hashValue: bigint;
   /** The target the share is weighed by (the channel target it met, or the grace target). */
   readonly acceptedTarget: bigint;
   /** Serialized 80-byte header. */
   readonly header: Uint8Array;
-  /** Extended channels: the non-witness coinbase the miner hashed. */
+  /** Extended channels, when the share is a block: the non-witness coinbase the miner hashed. */
   readonly coinbase: Uint8Array | null;
 }
 
@@ -133,6 +144,8 @@ export interface RejectedShare {
 
 /** Verdict on one share. */
 export type ShareVerdict = AcceptedShare | RejectedShare;
+
+const EMPTY = new Uint8Array(0);
 
 const reject = (
   code: ShareErrorCode,
@@ -170,6 +183,57 @@ function merkleRootOf(
   }
 }
 
+/** Display-order hex of an internal-order hash. */
+function displayHex(hash: Uint8Array): string {
+  return Buffer.from(hash).reverse().toString("hex");
+}
+
+interface CoinbaseShape {
+  readonly suffix: Uint8Array;
+  readonly size: number;
+  /** true: deserializes whatever the extranonce; false: never; null: it depends on the bytes. */
+  readonly fixed: boolean | null;
+}
+const shapes = new WeakMap<Uint8Array, CoinbaseShape>();
+
+/**
+ * Whether prefix ‖ extranonce ‖ suffix deserializes regardless of the extranonce's bytes: true
+ * when it does with zeros and the extranonce lies inside the (single) input's scriptSig, whose
+ * length the prefix fixes; false when it does not and it lies inside; null otherwise.
+ */
+function coinbaseShape(prefix: Uint8Array, suffix: Uint8Array, size: number): boolean | null {
+  const cached = shapes.get(prefix);
+  if (cached && cached.suffix === suffix && cached.size === size) return cached.fixed;
+  // version(4) ‖ input count 1 ‖ prevout(36) ‖ scriptSig length (1 byte, ≤ 100 for a coinbase).
+  const scriptLength = prefix[41];
+  const inside =
+    prefix.length >= 42 && prefix[4] === 1 && scriptLength !== undefined && scriptLength <= 100
+      ? prefix.length + size <= 42 + scriptLength
+      : false;
+  let fixed: boolean | null = null;
+  if (inside) {
+    try {
+      parseTransaction(concat(prefix, new Uint8Array(size), suffix));
+      fixed = true;
+    } catch (err) {
+      if (!(err instanceof DecodeError || err instanceof RangeError)) throw err;
+      fixed = false;
+    }
+  }
+  shapes.set(prefix, { suffix, size, fixed });
+  return fixed;
+}
+
+const flatPaths = new WeakMap<readonly Uint8Array[], Uint8Array>();
+function flatPath(path: readonly Uint8Array[]): Uint8Array {
+  let flat = flatPaths.get(path);
+  if (!flat) {
+    flat = concat(...path);
+    flatPaths.set(path, flat);
+  }
+  return flat;
+}
+
 /** Validates one share on a known, live job. */
 export function validateShare(
   job: ShareJobView,
@@ -177,8 +241,20 @@ export function validateShare(
   share: SubmittedShare,
   context: ShareContext,
 ): ShareVerdict {
-  const assembled = merkleRootOf(job, channel, share);
-  if ("ok" in assembled) return assembled;
+  const native = nativeShareCrypto;
+  if (native && (channel.kind === "standard" || job.merklePath?.every((h) => h.length === 32))) {
+    return validateNative(native, job, channel, share, context);
+  }
+  return validateReference(job, channel, share, context);
+}
+
+/** Checks after the merkle root, in SRI's order: ntime, then version. */
+function headerChecks(
+  job: ShareJobView,
+  channel: ShareChannelView,
+  share: SubmittedShare,
+  context: ShareContext,
+): RejectedShare | null {
   const maxFuture = context.maxFutureSeconds ?? MAX_FUTURE_BLOCK_TIME_SECONDS;
   if (share.ntime < job.tip.minNtime || share.ntime > context.nowSeconds + maxFuture) {
     return reject("invalid-share", "ntime-out-of-range");
@@ -187,16 +263,19 @@ export function validateShare(
   const version = checkShareVersion(job.version, share.version, rollingAllowed, channel.versionRollingMask);
   if (version === "invalid-non-rollable-version-bit") return reject("invalid-share", version);
   if (version === "version-rolling-not-allowed") return reject(version);
-  const header = serializeHeader({
-    version: share.version,
-    prevHash: job.tip.prevHash,
-    merkleRoot: assembled.root,
-    ntime: share.ntime,
-    nBits: job.tip.nBits,
-    nonce: share.nonce,
-  });
-  const hash = sha256d(header);
-  const hashValue = hashToBigInt(hash);
+  return null;
+}
+
+/** Targets and duplicates, once the hash is known. */
+function judge(
+  channel: ShareChannelView,
+  context: ShareContext,
+  hash: Uint8Array,
+  header: Uint8Array,
+  coinbase: () => Uint8Array | null,
+): ShareVerdict {
+  const hashHex = displayHex(hash);
+  const hashValue = BigInt(`0x${hashHex}`);
   const block = hashValue <= context.blockTarget;
   let acceptedTarget = channel.target;
   if (hashValue > channel.target) {
@@ -205,8 +284,86 @@ export function validateShare(
     // A block counts as a share even where it misses the channel target (weighed by that target).
     else if (!block) return reject("difficulty-too-low");
   }
-  const key = toHex(hash);
-  if (context.seen.has(key)) return reject("duplicate-share");
-  context.seen.add(key);
-  return { ok: true, block, hash, hashValue, acceptedTarget, header, coinbase: assembled.coinbase };
+  if (context.seen.has(hashHex)) return reject("duplicate-share");
+  context.seen.add(hashHex);
+  return {
+    ok: true,
+    block,
+    hash,
+    hashHex,
+    hashValue,
+    acceptedTarget,
+    header,
+    coinbase: block ? coinbase() : null,
+  };
+}
+
+function validateNative(
+  native: NonNullable<typeof nativeShareCrypto>,
+  job: ShareJobView,
+  channel: ShareChannelView,
+  share: SubmittedShare,
+  context: ShareContext,
+): ShareVerdict {
+  const extranonce = share.extranonce ?? EMPTY;
+  let prefix: Uint8Array | null = null;
+  let suffix: Uint8Array = EMPTY;
+  let path: Uint8Array;
+  if (channel.kind === "standard") {
+    if (!job.merkleRoot) return reject("invalid-job-id");
+    path = job.merkleRoot;
+  } else {
+    if (extranonce.length !== channel.rollableSize) return reject("bad-extranonce-size");
+    if (!job.coinbaseTxPrefix || !job.coinbaseTxSuffix) return reject("invalid-job-id");
+    prefix = job.coinbaseTxPrefix;
+    suffix = job.coinbaseTxSuffix;
+    const shape = coinbaseShape(prefix, suffix, channel.extranoncePrefix.length + extranonce.length);
+    if (shape === null) return validateReference(job, channel, share, context);
+    if (!shape) return reject("invalid-share", "bad-coinbase");
+    path = flatPath(job.merklePath ?? []);
+  }
+  const failed = headerChecks(job, channel, share, context);
+  if (failed) return failed;
+  const out = new Uint8Array(112);
+  const header = out.subarray(0, 80);
+  const hash = out.subarray(80);
+  native.shareHash(
+    prefix,
+    channel.extranoncePrefix,
+    extranonce,
+    suffix,
+    path,
+    share.version >>> 0,
+    job.tip.prevHash,
+    share.ntime >>> 0,
+    job.tip.nBits >>> 0,
+    share.nonce >>> 0,
+    header,
+    hash,
+  );
+  return judge(channel, context, hash, header, () =>
+    prefix ? concat(prefix, channel.extranoncePrefix, extranonce, suffix) : null,
+  );
+}
+
+/** The reference: everything in TypeScript, allocating as it goes. */
+export function validateReference(
+  job: ShareJobView,
+  channel: ShareChannelView,
+  share: SubmittedShare,
+  context: ShareContext,
+): ShareVerdict {
+  const assembled = merkleRootOf(job, channel, share);
+  if ("ok" in assembled) return assembled;
+  const failed = headerChecks(job, channel, share, context);
+  if (failed) return failed;
+  const header = serializeHeader({
+    version: share.version,
+    prevHash: job.tip.prevHash,
+    merkleRoot: assembled.root,
+    ntime: share.ntime,
+    nBits: job.tip.nBits,
+    nonce: share.nonce,
+  });
+  return judge(channel, context, sha256d(header), header, () => assembled.coinbase);
 }

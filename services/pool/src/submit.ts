@@ -5,7 +5,6 @@
  */
 import {
   buildCoinbase,
-  hashToDisplayHex,
   parseTransaction,
   serializeTransaction,
   targetToDifficulty,
@@ -188,7 +187,7 @@ function accept(
   nowMs: number,
 ): void {
   const { identity } = channel;
-  const hashHex = hashToDisplayHex(verdict.hash);
+  const { hashHex } = verdict;
   ctx.shareLog.append(
     {
       kind: "share",

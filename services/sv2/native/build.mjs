@@ -24,6 +24,7 @@ import { fileURLToPath } from "node:url";
 const here = dirname(fileURLToPath(import.meta.url));
 const manifest = join(here, "Cargo.toml");
 const addonSource = join(here, "secp256k1_napi.c");
+const opensslSource = join(here, "openssl_napi.c");
 const output = join(here, "build", "secp256k1.node");
 const CRATE = "secp256k1-sys";
 const CC = process.env.CC ?? "cc";
@@ -43,6 +44,9 @@ const FLAGS = [
   "-Wno-unused-function",
   "-std=c99",
   "-D_DEFAULT_SOURCE",
+  // SHA256_Init/Update/Final: deprecated in OpenSSL 3 for EVP, still exported by Node and
+  // without EVP's per-call context allocation.
+  "-Wno-deprecated-declarations",
 ];
 
 function fail(message) {
@@ -102,6 +106,7 @@ const { dir: crate, version } = crateSources();
 const lib = join(crate, "depend", "secp256k1");
 const sources = [
   addonSource,
+  opensslSource,
   join(lib, "src", "secp256k1.c"),
   join(lib, "src", "precomputed_ecmult.c"),
   join(lib, "src", "precomputed_ecmult_gen.c"),
@@ -110,6 +115,7 @@ const headers = nodeHeaders();
 const key = createHash("sha256")
   .update(JSON.stringify({ version, DEFINES, FLAGS, CC, arch: process.arch }))
   .update(readFileSync(addonSource))
+  .update(readFileSync(opensslSource))
   .update(readFileSync(join(here, "Cargo.lock")))
   .digest("hex")
   .slice(0, 16);

@@ -276,6 +276,9 @@ static napi_value hkdf2(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* openssl_napi.c: ChaCha20-Poly1305 and the share hash on Node's OpenSSL. */
+int hh_register_openssl(napi_env env, napi_value exports);
+
 NAPI_MODULE_INIT() {
   static const struct {
     const char *name;
@@ -299,5 +302,7 @@ NAPI_MODULE_INIT() {
       return NULL;
     }
   }
+  /* Without them the TypeScript side keeps node:crypto for frames and shares. */
+  (void)hh_register_openssl(env, exports);
   return exports;
 }

@@ -12,6 +12,7 @@ import {
   type ShareChannelView,
   type ShareJobView,
   type ShareVerdict,
+  validateReference,
   validateShare,
 } from "../../src/share-validator.ts";
 
@@ -141,46 +142,52 @@ function expectation(text: string): (verdict: ShareVerdict) => boolean {
   throw new Error(`unmapped outcome ${text}`);
 }
 
-const seenByChannel = new Map<string, Set<string>>();
+// validateShare (the addon's hashing where it applies) and the TypeScript reference, each
+// with its own duplicate sets.
+const implementations = [
+  ["validateShare", validateShare, new Map<string, Set<string>>()],
+  ["validateReference", validateReference, new Map<string, Set<string>>()],
+] as const;
 
-for (const v of [...file.share_vectors, ...file.unverified_or_outcome_only]) {
-  test.serial(`§5.3.11–5.3.14 share through validateShare: ${v.name}`, (t) => {
-    const stated: string = v.computed_outcome ?? v.expected_outcome;
-    const expected = expectation(
-      v.expected_outcome.startsWith("header hash only") ? v.expected_outcome : stated,
-    );
-    const { job, channel } = views(v);
-    const legacy = v.expected_outcome.startsWith("header hash only");
-    const key = `${v.role}:${v.name.replace(/_share\d$/, "")}`;
-    const seen = seenByChannel.get(key) ?? new Set<string>();
-    seenByChannel.set(key, seen);
-    const share = v.inputs.share;
-    const nonces: number[] =
-      typeof share.nonce === "string" ? Array.from({ length: 1024 }, (_, n) => n) : [share.nonce];
-    for (const nonce of nonces) {
-      const verdict = validateShare(
-        job,
-        legacy ? { ...channel, target: MAX_TARGET } : channel,
-        {
-          nonce,
-          ntime: share.ntime,
-          version: share.version,
-          ...(share.extranonce ? { extranonce: fromHex(share.extranonce) } : {}),
-        },
-        {
-          blockTarget: nBitsToTarget(v.inputs.chain_tip.nbits),
-          nowSeconds: share.ntime,
-          seen: nonces.length > 1 ? new Set() : seen,
-        },
+for (const [implementation, validate, seenByChannel] of implementations)
+  for (const v of [...file.share_vectors, ...file.unverified_or_outcome_only]) {
+    test.serial(`§5.3.11–5.3.14 share through ${implementation}: ${v.name}`, (t) => {
+      const stated: string = v.computed_outcome ?? v.expected_outcome;
+      const expected = expectation(
+        v.expected_outcome.startsWith("header hash only") ? v.expected_outcome : stated,
       );
-      t.true(
-        expected(verdict),
-        `${v.name} nonce ${nonce}: ${JSON.stringify(verdict.ok ? { ok: true, block: verdict.block } : verdict)}`,
-      );
-      if (verdict.ok && v.derived?.header_hex) {
-        t.is(toHex(verdict.header), v.derived.header_hex);
-        t.is(toHex(verdict.hash.slice().reverse()), v.derived.header_hash_hex);
+      const { job, channel } = views(v);
+      const legacy = v.expected_outcome.startsWith("header hash only");
+      const key = `${v.role}:${v.name.replace(/_share\d$/, "")}`;
+      const seen = seenByChannel.get(key) ?? new Set<string>();
+      seenByChannel.set(key, seen);
+      const share = v.inputs.share;
+      const nonces: number[] =
+        typeof share.nonce === "string" ? Array.from({ length: 1024 }, (_, n) => n) : [share.nonce];
+      for (const nonce of nonces) {
+        const verdict = validate(
+          job,
+          legacy ? { ...channel, target: MAX_TARGET } : channel,
+          {
+            nonce,
+            ntime: share.ntime,
+            version: share.version,
+            ...(share.extranonce ? { extranonce: fromHex(share.extranonce) } : {}),
+          },
+          {
+            blockTarget: nBitsToTarget(v.inputs.chain_tip.nbits),
+            nowSeconds: share.ntime,
+            seen: nonces.length > 1 ? new Set() : seen,
+          },
+        );
+        t.true(
+          expected(verdict),
+          `${v.name} nonce ${nonce}: ${JSON.stringify(verdict.ok ? { ok: true, block: verdict.block } : verdict)}`,
+        );
+        if (verdict.ok && v.derived?.header_hex) {
+          t.is(toHex(verdict.header), v.derived.header_hex);
+          t.is(toHex(verdict.hash.slice().reverse()), v.derived.header_hash_hex);
+        }
       }
-    }
-  });
-}
+    });
+  }

@@ -36,6 +36,40 @@ export interface NativeSecp256k1 {
   sha256(a: Uint8Array, b?: Uint8Array): Uint8Array;
   /** Noise HKDF (RFC 5869, salt = ck, empty info): both 32-byte outputs, concatenated. */
   hkdf2(chainingKey: Uint8Array, inputKeyMaterial: Uint8Array): Uint8Array;
+  /** openssl_napi.c (absent when the addon could not set up Node's OpenSSL). */
+  aeadSeal?: NativeShareCrypto["aeadSeal"];
+  aeadOpen?: NativeShareCrypto["aeadOpen"];
+  shareHash?: NativeShareCrypto["shareHash"];
+}
+
+/**
+ * The share path's crypto on Node's OpenSSL (services/sv2/native/openssl_napi.c): Noise's
+ * ChaCha20-Poly1305 on reused contexts, and a share's SHA-256d in one call.
+ */
+export interface NativeShareCrypto {
+  /** ChaCha20-Poly1305 with the Noise nonce `n`: `output` (plaintext + 16 bytes) gets ciphertext ‖ tag. */
+  aeadSeal(key: Uint8Array, n: number, ad: Uint8Array, plaintext: Uint8Array, output: Uint8Array): void;
+  /** Opens into `output` (ciphertext − 16 bytes); false (output zeroed) when the tag fails. */
+  aeadOpen(key: Uint8Array, n: number, ad: Uint8Array, ciphertext: Uint8Array, output: Uint8Array): boolean;
+  /**
+   * Merkle root of prefix ‖ extranoncePrefix ‖ extranonce ‖ suffix up `merklePath` (32-byte
+   * hashes concatenated, leaf first), then the 80-byte header into `header` and its SHA-256d
+   * (internal order) into `hash`. With `coinbasePrefix` null, `merklePath` is the root itself.
+   */
+  shareHash(
+    coinbasePrefix: Uint8Array | null,
+    extranoncePrefix: Uint8Array,
+    extranonce: Uint8Array,
+    coinbaseSuffix: Uint8Array,
+    merklePath: Uint8Array,
+    version: number,
+    prevHash: Uint8Array,
+    ntime: number,
+    nBits: number,
+    nonce: number,
+    header: Uint8Array,
+    hash: Uint8Array,
+  ): void;
 }
 
 /** Which curve implementation the handshake runs on, and why. */
@@ -101,6 +135,15 @@ export function csprng(length: number): Uint8Array {
 
 /** The addon, or null when the reference path is in use. */
 export const nativeSecp256k1: NativeSecp256k1 | null = loaded.binding;
+
+/**
+ * The share path's native crypto, or null (no addon, `HH_NOISE_BACKEND=js`, or an addon whose
+ * OpenSSL setup failed): callers keep node:crypto then.
+ */
+export const nativeShareCrypto: NativeShareCrypto | null =
+  loaded.binding?.aeadSeal && loaded.binding.aeadOpen && loaded.binding.shareHash
+    ? (loaded.binding as NativeShareCrypto)
+    : null;
 
 /** The backend in use (services log it at startup). */
 export function noiseBackend(): NoiseBackend {

@@ -4,7 +4,7 @@
  * The BIP324 and handshake vectors (noise-vectors, noise-handshake) run on whichever backend is
  * in use, which the first test requires to be the native one.
  */
-import { createHash, hkdfSync } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, hkdfSync } from "node:crypto";
 import { schnorr } from "@noble/curves/secp256k1.js";
 import test from "ava";
 import fc from "fast-check";
@@ -18,7 +18,7 @@ import {
   verifyCertificate,
   xOnlyPublicKey,
 } from "../../src/noise/index.ts";
-import { csprng, nativeSecp256k1 } from "../../src/noise/native.ts";
+import { csprng, nativeSecp256k1, nativeShareCrypto } from "../../src/noise/native.ts";
 import { holds } from "./noise-fixtures.ts";
 
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
@@ -188,6 +188,97 @@ test("SHA-256 and Noise HKDF equal OpenSSL's (property, empty inputs included)",
     }),
   );
   t.throws(() => native().hkdf2(new Uint8Array(31), new Uint8Array(0)), { instanceOf: TypeError });
+});
+
+const shareCrypto = () => {
+  if (!nativeShareCrypto)
+    throw new Error(`the addon has no OpenSSL functions: ${noiseBackend().reason ?? "set up failed"}`);
+  return nativeShareCrypto;
+};
+const ietfNonce = (n: number) => {
+  const iv = Buffer.alloc(12);
+  iv.writeUInt32LE(n >>> 0, 4);
+  iv.writeUInt32LE(Math.floor(n / 2 ** 32), 8);
+  return iv;
+};
+
+test("the addon's ChaCha20-Poly1305 equals node:crypto's at any nonce, with and without AD, and opens only authentic input (property)", (t) => {
+  const aead = shareCrypto();
+  holds(
+    t,
+    fc.property(
+      bytes(32),
+      fc.maxSafeNat(),
+      fc.uint8Array({ maxLength: 40 }),
+      fc.uint8Array({ maxLength: 600 }),
+      fc.nat(),
+      (key, n, ad, plaintext, flip) => {
+        const sealed = new Uint8Array(plaintext.length + 16);
+        aead.aeadSeal(key, n, ad, plaintext, sealed);
+        const c = createCipheriv("chacha20-poly1305", key, ietfNonce(n), { authTagLength: 16 });
+        if (ad.length > 0) c.setAAD(ad, { plaintextLength: plaintext.length });
+        const expected = Buffer.concat([c.update(plaintext), c.final(), c.getAuthTag()]);
+        if (!expected.equals(sealed)) return false;
+        const opened = new Uint8Array(plaintext.length);
+        if (!aead.aeadOpen(key, n, ad, sealed, opened) || hex(opened) !== hex(plaintext)) return false;
+        // node:crypto opens what the addon sealed.
+        const d = createDecipheriv("chacha20-poly1305", key, ietfNonce(n), { authTagLength: 16 });
+        d.setAuthTag(sealed.subarray(plaintext.length));
+        if (ad.length > 0) d.setAAD(ad, { plaintextLength: plaintext.length });
+        if (
+          hex(Buffer.concat([d.update(sealed.subarray(0, plaintext.length)), d.final()])) !== hex(plaintext)
+        )
+          return false;
+        // One flipped bit anywhere, or another nonce: refused, and nothing unauthenticated leaks out.
+        const tampered = Uint8Array.from(sealed);
+        tampered[flip % tampered.length]! ^= 1 << (flip % 8);
+        const out = new Uint8Array(plaintext.length).fill(0xaa);
+        if (aead.aeadOpen(key, n, ad, tampered, out) || out.some((b) => b !== 0)) return false;
+        const other = n === Number.MAX_SAFE_INTEGER ? n - 1 : n + 1;
+        return !aead.aeadOpen(key, other, ad, sealed, new Uint8Array(plaintext.length));
+      },
+    ),
+  );
+});
+
+test("the addon's AEAD and share hash refuse malformed arguments with TypeErrors", (t) => {
+  const aead = shareCrypto();
+  const key = new Uint8Array(32);
+  const empty = new Uint8Array(0);
+  t.throws(() => aead.aeadSeal(new Uint8Array(31), 0, empty, empty, new Uint8Array(16)), {
+    instanceOf: TypeError,
+  });
+  t.throws(() => aead.aeadSeal(key, 0, empty, new Uint8Array(4), new Uint8Array(16)), {
+    instanceOf: TypeError,
+  });
+  t.throws(() => aead.aeadSeal(key, -1, empty, empty, new Uint8Array(16)), { instanceOf: TypeError });
+  t.throws(() => aead.aeadSeal(key, 2 ** 53, empty, empty, new Uint8Array(16)), { instanceOf: TypeError });
+  t.throws(() => aead.aeadSeal(key, 0.5, empty, empty, new Uint8Array(16)), { instanceOf: TypeError });
+  t.throws(() => aead.aeadOpen(key, 0, empty, new Uint8Array(15), empty), { instanceOf: TypeError });
+  t.throws(() => aead.aeadOpen(key, 0, empty, new Uint8Array(20), new Uint8Array(3)), {
+    instanceOf: TypeError,
+  });
+  t.throws(() => aead.aeadOpen(key, 0, [] as unknown as Uint8Array, new Uint8Array(16), empty), {
+    instanceOf: TypeError,
+  });
+  const h = new Uint8Array(80);
+  const out = new Uint8Array(32);
+  const prev = new Uint8Array(32);
+  t.throws(() => aead.shareHash(null, empty, empty, empty, new Uint8Array(31), 1, prev, 0, 0, 0, h, out), {
+    instanceOf: TypeError,
+  });
+  t.throws(() => aead.shareHash(empty, empty, empty, empty, new Uint8Array(33), 1, prev, 0, 0, 0, h, out), {
+    instanceOf: TypeError,
+  });
+  t.throws(() => aead.shareHash(empty, empty, empty, empty, empty, -1, prev, 0, 0, 0, h, out), {
+    instanceOf: TypeError,
+  });
+  t.throws(
+    () => aead.shareHash(empty, empty, empty, empty, empty, 1, prev, 0, 0, 0, new Uint8Array(79), out),
+    {
+      instanceOf: TypeError,
+    },
+  );
 });
 
 test("the pooled CSPRNG never hands out the same bytes twice", (t) => {
