@@ -1,21 +1,23 @@
 /**
- * Validated shares per second on extended channels, full path: encrypt (client) → decrypt,
- * decode, validate, group-commit to SQLite, ack — with 1, 100 and 1,000 concurrent channels
- * (one connection each), against a stand-in template provider. Also: memory per connection,
- * and the raw double-SHA256 header rate of this machine as the physical reference.
+ * Validated shares per second on extended channels, full path: the load generator (its own
+ * process, bench/share-load.ts) encrypts; the pool, in this process, decrypts, decodes,
+ * validates, group-commits to SQLite and acks — with 1, 100 and 1,000 concurrent channels (one
+ * connection each), against a stand-in template provider. The figure per core is shares over
+ * the pool's own CPU seconds (process.cpuUsage across the run), so the load generator's work is
+ * not counted against it; the wall-clock rate is printed beside it (2 cores: pool + load).
+ * Also: the pool's heap per connection, and this machine's hashing as the physical reference
+ * (a share's SHA-256d work through the addon, and Node's createHash per header).
  *
- * Shares are pre-mined (channel target = the maximum, so every header is a share) and sent
- * as fast as acks come back; the pool runs in this process, so the figure is for one core
- * shared by the pool and the load generator (a lower bound for the pool alone).
+ * Shares are pre-mined (channel target = the maximum, so every header is a share).
  */
+import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { MAX_TARGET, targetToU256LE } from "@hyperhash/bitcoin";
-import { decodeMessage, encodeMessage } from "@hyperhash/sv2";
-import { connectInitiator, type Sv2Connection } from "@hyperhash/sv2/connection";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { nativeShareCrypto } from "@hyperhash/sv2/native";
 import { createLogger } from "@hyperhash/telemetry";
 import { startPool } from "../src/pool.ts";
 import { startFakeTemplateProvider } from "./fake-template-provider.ts";
@@ -34,71 +36,28 @@ function rawHashRate(): number {
   return n / ((performance.now() - started) / 1000);
 }
 
-interface Client {
-  conn: Sv2Connection;
-  channelId: number;
-  jobId: number;
-  minNtime: number;
-  version: number;
-  extranonceSize: number;
-  frames: AsyncIterator<import("@hyperhash/sv2").Frame>;
+/** A share's hashing alone, natively: a 200-byte coinbase, a 4-deep merkle path, the header. */
+function nativeShareHashRate(): number | null {
+  if (!nativeShareCrypto) return null;
+  const [prefix, enPrefix, en, suffix, path, prev] = [42, 8, 8, 142, 128, 32].map((n) => randomBytes(n));
+  const header = new Uint8Array(80);
+  const hash = new Uint8Array(32);
+  const n = 500_000;
+  const started = performance.now();
+  for (let i = 0; i < n; i++)
+    nativeShareCrypto.shareHash(prefix!, enPrefix!, en!, suffix!, path!, 0x2000_0000, prev!, 1, 2, i, header, hash);
+  return n / ((performance.now() - started) / 1000);
 }
 
-async function openClient(port: number, key: Uint8Array): Promise<Client> {
-  const socket = connect({ host: "127.0.0.1", port });
-  await new Promise((r) => socket.once("connect", r));
-  const conn = await connectInitiator(socket, {
-    handshakeTimeoutMs: 30_000,
-    maxPayload: 1 << 20,
-    authorityPublicKey: key,
-  });
-  const frames = conn.frames()[Symbol.asyncIterator]();
-  const next = async () => decodeMessage((await frames.next()).value);
-  await conn.send(
-    encodeMessage({
-      type: "SetupConnection",
-      protocol: 0,
-      minVersion: 2,
-      maxVersion: 2,
-      flags: 4,
-      endpointHost: "",
-      endpointPort: 0,
-      vendor: "",
-      hardwareVersion: "",
-      firmware: "",
-      deviceId: "",
-    }),
-  );
-  await next();
-  await conn.send(
-    encodeMessage({
-      type: "OpenExtendedMiningChannel",
-      requestId: 1,
-      userIdentity: MINER,
-      nominalHashRate: 1,
-      maxTarget: targetToU256LE(MAX_TARGET),
-      minExtranonceSize: 8,
-    }),
-  );
-  const ok = await next();
-  if (ok.type !== "OpenExtendedMiningChannel.Success") throw new Error(ok.type);
-  let job = await next();
-  while (job.type !== "SetNewPrevHash") job = await next();
-  return {
-    conn,
-    channelId: ok.channelId,
-    jobId: job.jobId,
-    minNtime: job.minNtime,
-    version: 0x2000_0000,
-    extranonceSize: ok.extranonceSize,
-    frames,
-  };
+interface LoadLine {
+  event: "open" | "done";
+  seconds?: number;
+  shares?: number;
+  rejected?: number;
+  openedMs?: number;
 }
 
-async function run(
-  channels: number,
-  sharesPerChannel: number,
-): Promise<{ rate: number; memPerConn: number }> {
+async function run(channels: number, sharesPerChannel: number) {
   const dir = mkdtempSync(join(tmpdir(), "hh-pool-bench-"));
   const tp = await startFakeTemplateProvider();
   const pool = await startPool({
@@ -115,71 +74,81 @@ async function run(
       minWindowSeconds: 3600,
       burstShares: 1e9,
     },
+    // All the load comes from 127.0.0.1.
+    maxConnectionsPerAddress: 2_000,
     logger: createLogger({ service: "bench", level: "error" }),
   });
   while (!pool.ready) await new Promise((r) => setTimeout(r, 20));
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
   const heapBefore = process.memoryUsage().heapUsed;
-  const clients: Client[] = [];
-  for (let i = 0; i < channels; i++) clients.push(await openClient(pool.port, pool.authorityPublicKey));
-  gc?.();
-  // Both ends live in this process, so this counts a client's state too (an upper bound).
-  const memPerConn = (process.memoryUsage().heapUsed - heapBefore) / channels;
-  const started = performance.now();
-  await Promise.all(
-    clients.map(async (c, ci) => {
-      const window = 64;
-      let sent = 0;
-      let acked = 0;
-      const extranonce = new Uint8Array(c.extranonceSize);
-      const sendOne = () => {
-        extranonce[0] = ci & 0xff;
-        extranonce[1] = ci >> 8;
-        const seq = ++sent;
-        c.conn.send(
-          encodeMessage({
-            type: "SubmitSharesExtended",
-            channelId: c.channelId,
-            sequenceNumber: seq,
-            jobId: c.jobId,
-            nonce: seq,
-            ntime: c.minNtime,
-            version: c.version,
-            extranonce,
-          }),
-        );
-      };
-      for (let i = 0; i < Math.min(window, sharesPerChannel); i++) sendOne();
-      while (acked < sharesPerChannel) {
-        const r = await c.frames.next();
-        if (r.done) throw new Error("closed");
-        const m = decodeMessage(r.value);
-        if (m.type === "SubmitShares.Success") {
-          acked += m.newSubmitsAcceptedCount;
-          while (sent < sharesPerChannel && sent - acked < window) sendOne();
-        } else if (m.type === "SubmitShares.Error") throw new Error(m.errorCode);
-      }
-    }),
+  // The load runs without this process's flags (no --cpu-prof there when the pool is profiled).
+  const load = spawn(
+    process.execPath,
+    [
+      "--import=tsx",
+      fileURLToPath(new URL("./share-load.ts", import.meta.url)),
+      String(pool.port),
+      Buffer.from(pool.authorityPublicKey).toString("hex"),
+      String(channels),
+      String(sharesPerChannel),
+    ],
+    { stdio: ["pipe", "pipe", "inherit"] },
   );
-  const seconds = (performance.now() - started) / 1000;
-  for (const c of clients) c.conn.close();
-  await pool.stop();
-  await tp.stop();
-  rmSync(dir, { recursive: true, force: true });
-  return { rate: (channels * sharesPerChannel) / seconds, memPerConn };
+  const exited = new Promise<number | null>((resolve) => load.once("exit", resolve));
+  const lines = createInterface({ input: load.stdout! })[Symbol.asyncIterator]();
+  const nextLine = async (): Promise<LoadLine> => {
+    const r = await lines.next();
+    if (r.done) throw new Error(`the load generator exited (${await exited}) before reporting`);
+    return JSON.parse(r.value) as LoadLine;
+  };
+  try {
+    const opened = await nextLine();
+    gc?.();
+    const memPerConn = (process.memoryUsage().heapUsed - heapBefore) / channels;
+    const cpuBefore = process.cpuUsage();
+    const started = performance.now();
+    load.stdin!.write("go\n");
+    const done = await nextLine();
+    const wallSeconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    const shares = done.shares ?? 0;
+    return {
+      perCore: shares / cpuSeconds,
+      wall: shares / wallSeconds,
+      poolCpu: cpuSeconds / wallSeconds,
+      rejected: done.rejected ?? 0,
+      memPerConn,
+      openedMs: opened.openedMs ?? 0,
+      rssMiB: process.memoryUsage().rss / 2 ** 20,
+    };
+  } finally {
+    load.kill();
+    await exited;
+    await pool.stop();
+    await tp.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const raw = rawHashRate();
-console.log(`raw double-SHA256 header rate: ${Math.round(raw).toLocaleString()} /s (one core)`);
+const nativeRate = nativeShareHashRate();
+console.log(`reference: Node createHash double-SHA256 of a header ${Math.round(raw).toLocaleString()} /s (one core)`);
+if (nativeRate)
+  console.log(`reference: a share's SHA-256d work (200 B coinbase, 4-deep path, header) through the addon ${Math.round(nativeRate).toLocaleString()} /s (one core)`);
+const floor = nativeRate ?? raw;
 for (const [channels, perChannel] of [
-  [1, 20_000],
-  [100, 300],
-  [1000, 30],
+  [1, 100_000],
+  [100, 2_000],
+  [1000, 200],
 ] as const) {
-  const { rate, memPerConn } = await run(channels, perChannel);
+  const r = await run(channels, perChannel);
   console.log(
-    `${channels} channel(s): ${Math.round(rate).toLocaleString()} validated shares/s (full path, pool + load in one process); ` +
-      `~${Math.round(memPerConn / 1024)} KiB heap per connection (pool + client side); ratio to raw hashing 1:${Math.round(raw / rate)}`,
+    `${channels} channel(s): ${Math.round(r.perCore).toLocaleString()} validated shares/s per pool core ` +
+      `(${Math.round(r.wall).toLocaleString()}/s wall, pool at ${(r.poolCpu * 100).toFixed(0)}% of a core, load in its own process); ` +
+      `ratio to the hashing reference 1:${(floor / r.perCore).toFixed(1)}; rejected ${r.rejected}; ` +
+      `pool heap ~${(r.memPerConn / 1024).toFixed(1)} KiB per connection, RSS ${r.rssMiB.toFixed(0)} MiB; ` +
+      `CPU per 1,000 shares/s: ${((1000 / r.perCore) * 100).toFixed(1)}% of a core`,
   );
 }
