@@ -42,7 +42,11 @@ async function openClient(): Promise<Client> {
     socket.once("error", reject);
   });
   socket.setNoDelay(true);
-  const conn = await connectInitiator(socket, { handshakeTimeoutMs: 60_000, maxPayload: 1 << 20, authorityPublicKey });
+  const conn = await connectInitiator(socket, {
+    handshakeTimeoutMs: 60_000,
+    maxPayload: 1 << 20,
+    authorityPublicKey,
+  });
   const frames = conn.frames()[Symbol.asyncIterator]();
   const next = async () => {
     const r = await frames.next();
@@ -79,7 +83,14 @@ async function openClient(): Promise<Client> {
   if (ok.type !== "OpenExtendedMiningChannel.Success") throw new Error(`channel refused: ${ok.type}`);
   let job = await next();
   while (job.type !== "SetNewPrevHash") job = await next();
-  return { conn, channelId: ok.channelId, jobId: job.jobId, minNtime: job.minNtime, extranonceSize: ok.extranonceSize, frames };
+  return {
+    conn,
+    channelId: ok.channelId,
+    jobId: job.jobId,
+    minNtime: job.minNtime,
+    extranonceSize: ok.extranonceSize,
+    frames,
+  };
 }
 
 async function drive(c: Client, ci: number): Promise<{ rejected: number }> {

@@ -45,7 +45,20 @@ function nativeShareHashRate(): number | null {
   const n = 500_000;
   const started = performance.now();
   for (let i = 0; i < n; i++)
-    nativeShareCrypto.shareHash(prefix!, enPrefix!, en!, suffix!, path!, 0x2000_0000, prev!, 1, 2, i, header, hash);
+    nativeShareCrypto.shareHash(
+      prefix!,
+      enPrefix!,
+      en!,
+      suffix!,
+      path!,
+      0x2000_0000,
+      prev!,
+      1,
+      2,
+      i,
+      header,
+      hash,
+    );
   return n / ((performance.now() - started) / 1000);
 }
 
@@ -134,9 +147,13 @@ async function run(channels: number, sharesPerChannel: number) {
 
 const raw = rawHashRate();
 const nativeRate = nativeShareHashRate();
-console.log(`reference: Node createHash double-SHA256 of a header ${Math.round(raw).toLocaleString()} /s (one core)`);
+console.log(
+  `reference: Node createHash double-SHA256 of a header ${Math.round(raw).toLocaleString()} /s (one core)`,
+);
 if (nativeRate)
-  console.log(`reference: a share's SHA-256d work (200 B coinbase, 4-deep path, header) through the addon ${Math.round(nativeRate).toLocaleString()} /s (one core)`);
+  console.log(
+    `reference: a share's SHA-256d work (200 B coinbase, 4-deep path, header) through the addon ${Math.round(nativeRate).toLocaleString()} /s (one core)`,
+  );
 const floor = nativeRate ?? raw;
 for (const [channels, perChannel] of [
   [1, 100_000],

@@ -103,12 +103,10 @@ export function openSqliteStore(options: SqliteStoreOptions): ShareStore {
   db.pragma("journal_mode = WAL");
   db.pragma(`synchronous = ${options.synchronous ?? "FULL"}`);
   db.pragma("busy_timeout = 5000");
+  // The hash index takes random inserts: a page cache that holds it (64 MiB) keeps them in memory.
+  db.pragma("cache_size = -65536");
   db.exec(SCHEMA);
 
-  const insertShare = db.prepare(
-    `INSERT OR IGNORE INTO shares (hash, destination, node_id, worker, channel_id, sequence_number, job_id, work, accepted_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
   const lastBlock = db.prepare("SELECT block_hash, last_share_id FROM blocks ORDER BY id DESC LIMIT 1");
   const maxShareId = db.prepare("SELECT COALESCE(MAX(id), 0) AS id FROM shares");
   const groupsAfter = db.prepare(
@@ -175,27 +173,70 @@ export function openSqliteStore(options: SqliteStoreOptions): ShareStore {
     insertOutbox.run(block.blockHash, "block-found", JSON.stringify(payload));
   }
 
-  const commitTx = db.transaction((entries: readonly LogEntry[]): CommitOutcome[] =>
-    entries.map((entry) => {
-      if (entry.kind === "block") {
-        closeWindow(entry.block);
-        return "inserted";
+  // Shares go in by multi-row INSERTs of up to SHARE_CHUNK rows (one statement per chunk size,
+  // prepared on first use): one call into SQLite per chunk instead of per share. RETURNING
+  // names the rows inserted; a hash it does not name (or names for an earlier entry of the same
+  // batch) was a duplicate. Rows keep the batch's order, so share ids stay in arrival order.
+  const SHARE_CHUNK = 64;
+  const chunkInserts = new Map<number, Database.Statement>();
+  const chunkInsert = (rows: number) => {
+    let statement = chunkInserts.get(rows);
+    if (!statement) {
+      const values = Array.from({ length: rows }, () => "(?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ");
+      statement = db
+        .prepare(
+          `INSERT OR IGNORE INTO shares (hash, destination, node_id, worker, channel_id, sequence_number, job_id, work, accepted_at)
+           VALUES ${values} RETURNING hash`,
+        )
+        .pluck();
+      chunkInserts.set(rows, statement);
+    }
+    return statement;
+  };
+  const params: unknown[] = [];
+  function insertShares(entries: readonly LogEntry[], from: number, to: number, outcomes: CommitOutcome[]) {
+    for (let at = from; at < to; at += SHARE_CHUNK) {
+      const end = Math.min(to, at + SHARE_CHUNK);
+      params.length = 0;
+      for (let i = at; i < end; i++) {
+        const s = (entries[i] as Extract<LogEntry, { kind: "share" }>).share;
+        params.push(
+          s.hashHex,
+          s.destination,
+          s.nodeId,
+          s.worker,
+          s.channelId,
+          s.sequenceNumber,
+          s.jobId,
+          s.work.toString(),
+          s.acceptedAtMs,
+        );
       }
-      const s = entry.share;
-      const result = insertShare.run(
-        s.hashHex,
-        s.destination,
-        s.nodeId,
-        s.worker,
-        s.channelId,
-        s.sequenceNumber,
-        s.jobId,
-        s.work.toString(),
-        s.acceptedAtMs,
-      );
-      return result.changes === 1 ? "inserted" : "duplicate";
-    }),
-  );
+      const inserted = new Set(chunkInsert(end - at).all(params) as string[]);
+      for (let i = at; i < end; i++) {
+        const hash = (entries[i] as Extract<LogEntry, { kind: "share" }>).share.hashHex;
+        // delete: a second entry with the same hash in this batch is the duplicate.
+        outcomes[i] = inserted.delete(hash) ? "inserted" : "duplicate";
+      }
+    }
+  }
+
+  const commitTx = db.transaction((entries: readonly LogEntry[]): CommitOutcome[] => {
+    const outcomes: CommitOutcome[] = new Array(entries.length);
+    let run = 0; // first share of the current run of consecutive shares
+    for (let i = 0; i <= entries.length; i++) {
+      const entry = entries[i];
+      if (entry === undefined || entry.kind === "block") {
+        if (run < i) insertShares(entries, run, i, outcomes);
+        run = i + 1;
+        if (entry) {
+          closeWindow(entry.block);
+          outcomes[i] = "inserted";
+        }
+      }
+    }
+    return outcomes;
+  });
 
   return {
     commit: (entries) => (entries.length === 0 ? [] : commitTx(entries)),
