@@ -76,9 +76,10 @@ async function openWithReconnect(opener: Lnd, peer: Lnd, capacitySats: bigint, p
       return await opener.wallet.openChannel({ pubkey: peer.pubkey, capacitySats, pushSats });
     } catch (err) {
       const message = (err as Error).message;
-      const transient = /RemotePeerExited|RemotePeerDisconnected|not online|PeerNotConnected|peer exited|WalletNotFullySynced/i.test(
-        message,
-      );
+      const transient =
+        /RemotePeerExited|RemotePeerDisconnected|not online|PeerNotConnected|peer exited|WalletNotFullySynced/i.test(
+          message,
+        );
       if (!transient || attempt >= 3) throw err;
       // A loaded machine can leave lnd a block behind the chain: wait until it is synced.
       await waitFor(async () => (await opener.wallet.getInfo()).syncedToChain, {

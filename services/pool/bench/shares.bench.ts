@@ -23,7 +23,6 @@ import { startPool } from "../src/pool.ts";
 import { startFakeTemplateProvider } from "./fake-template-provider.ts";
 
 const TREASURY = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080";
-const MINER = "bcrt1qzyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3lgth6c";
 
 function rawHashRate(): number {
   const header = randomBytes(80);

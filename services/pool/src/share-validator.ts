@@ -17,7 +17,6 @@ import {
   checkShareVersion,
   concat,
   DecodeError,
-  hashToBigInt,
   parseTransaction,
   serializeHeader,
   sha256d,

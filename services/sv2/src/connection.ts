@@ -43,6 +43,11 @@ export interface Sv2Connection {
    * @throws NoiseError when the connection has ended; Sv2CodecError for an invalid header
    */
   send(frame: Frame): Promise<void>;
+  /**
+   * Like `send` for each frame, in order, but as one socket write (one syscall for a burst,
+   * e.g. a Template Provider's NewTemplate + SetNewPrevHash on a new tip).
+   */
+  sendAll(frames: readonly Frame[]): Promise<void>;
   /** Flush pending writes and close; `frames()` ends after what was already received. */
   close(): void;
   /** Resolves when the socket has closed: `null` after a clean close, else the error. */
@@ -241,6 +246,7 @@ class SocketChannel implements HandshakeIo {
         return this.reader;
       },
       send: (frame) => this.send(frame),
+      sendAll: (frames) => this.sendAll(frames),
       close: () => this.close(),
       closed: this.closed,
     };
@@ -356,6 +362,23 @@ class SocketChannel implements HandshakeIo {
     // Encrypt now, in call order: nonces must match the order bytes reach the socket.
     const bytes = encryptFrame(this.sendCipher!, frame);
     if (this.socket.write(bytes)) return;
+    await this.waitDrain();
+  }
+
+  private async sendAll(frames: readonly Frame[]): Promise<void> {
+    if (this.failure) throw this.failure;
+    if (this.socket.destroyed || this.socket.writableEnded) {
+      throw new NoiseError("CONNECTION_CLOSED", "connection is closed");
+    }
+    const parts: Uint8Array[] = [];
+    try {
+      for (const frame of frames) parts.push(encryptFrame(this.sendCipher!, frame));
+    } catch (error) {
+      // Frames already encrypted took nonces the peer will never see: the stream is unusable.
+      if (parts.length > 0) this.socket.destroy();
+      throw error;
+    }
+    if (this.socket.write(parts.length === 1 ? parts[0]! : Buffer.concat(parts))) return;
     await this.waitDrain();
   }
 

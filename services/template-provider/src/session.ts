@@ -11,6 +11,7 @@
 import {
   decodeMessage,
   encodeMessage,
+  type Frame,
   type MessageOf,
   PROTOCOL,
   type SubmitSolution,
@@ -19,13 +20,35 @@ import {
 import type { Sv2Connection } from "@hyperhash/sv2/connection";
 import type { Logger } from "@hyperhash/telemetry";
 import type { TpMetrics } from "./metrics.ts";
-import { type CoinbaseConstraints, newTemplateMessage, setNewPrevHashMessage } from "./template.ts";
+import {
+  type CoinbaseConstraints,
+  newTemplateMessage,
+  setNewPrevHashMessage,
+  type TemplateVariant,
+} from "./template.ts";
 import type { TemplateBook } from "./template-book.ts";
 
 /** The SV2 protocol version this TP speaks (sv2-spec §3.6.1: version 2). */
 export const SV2_VERSION = 2;
 /** Ids remembered per client for RequestTransactionData. */
 const REMEMBERED_IDS = 256;
+
+/**
+ * A new tip's NewTemplate(future) + SetNewPrevHash for a variant, encoded once for every client
+ * that gets it (variants are immutable; only the encryption is per client).
+ */
+const tipFrames = new WeakMap<TemplateVariant, readonly Frame[]>();
+function tipFramesFor(variant: TemplateVariant): readonly Frame[] {
+  let frames = tipFrames.get(variant);
+  if (!frames) {
+    frames = [
+      encodeMessage(newTemplateMessage(variant, true)),
+      encodeMessage(setNewPrevHashMessage(variant)),
+    ];
+    tipFrames.set(variant, frames);
+  }
+  return frames;
+}
 
 /** What a session needs from the process. */
 export interface SessionHost {
@@ -92,9 +115,11 @@ export function createTdpSession(
     lastTemplateAt = host.now();
     remember(variant.id);
     host.metrics.templatesSent.inc({ kind: "future" });
-    // Both writes are issued now, in this order: SRI pools need the future template first.
-    const sent = [send(newTemplateMessage(variant, true)), send(setNewPrevHashMessage(variant))];
-    return Promise.all(sent).then(() => {});
+    // One write, in this order: SRI pools need the future template first.
+    return conn.sendAll(tipFramesFor(variant)).catch((error) => {
+      log.debug("send failed; closing", { error });
+      destroy();
+    });
   }
 
   function sendFeeUpdate(): void {
