@@ -95,28 +95,48 @@ static aead_state *state_of(napi_env env) {
   return state;
 }
 
+/* The five arguments both AEAD calls take, read and checked (all but the length relation). */
+typedef struct {
+  unsigned char *key, *ad, *in, *out;
+  size_t adlen, inlen, outlen;
+  unsigned char iv[12];
+} aead_args;
+
+static int read_aead_args(napi_env env, napi_callback_info info, const char *usage, const char *input,
+                          aead_args *a) {
+  size_t argc = 5, klen = 0;
+  napi_value argv[5];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 5) {
+    throw_type(env, usage);
+    return 0;
+  }
+  if ((a->key = u8(env, argv[0], &klen, "key must be a Uint8Array")) == NULL || !nonce_arg(env, argv[1], a->iv) ||
+      (a->ad = u8(env, argv[2], &a->adlen, "ad must be a Uint8Array")) == NULL ||
+      (a->in = u8(env, argv[3], &a->inlen, input)) == NULL ||
+      (a->out = u8(env, argv[4], &a->outlen, "output must be a Uint8Array")) == NULL)
+    return 0;
+  if (klen != 32) {
+    throw_type(env, "key must be 32 bytes");
+    return 0;
+  }
+  if (a->inlen > INT32_MAX || a->adlen > INT32_MAX) {
+    throw_type(env, "input too long");
+    return 0;
+  }
+  return 1;
+}
+
 /*
  * aeadSeal(key, nonce, ad, plaintext, output): output (plaintext.length + 16 bytes) receives
  * ciphertext ‖ tag. Returns undefined; throws on bad arguments.
  */
 static napi_value aead_seal(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 5)
-    return throw_type(env, "aeadSeal(key, nonce, ad, plaintext, output)");
-  size_t klen, adlen, plen, olen;
-  unsigned char iv[12];
-  unsigned char *key = u8(env, argv[0], &klen, "key must be a Uint8Array");
-  if (key == NULL || !nonce_arg(env, argv[1], iv)) return NULL;
-  unsigned char *ad = u8(env, argv[2], &adlen, "ad must be a Uint8Array");
-  if (ad == NULL) return NULL;
-  unsigned char *plain = u8(env, argv[3], &plen, "plaintext must be a Uint8Array");
-  if (plain == NULL) return NULL;
-  unsigned char *out = u8(env, argv[4], &olen, "output must be a Uint8Array");
-  if (out == NULL) return NULL;
-  if (klen != 32) return throw_type(env, "key must be 32 bytes");
-  if (olen != plen + MAC_SIZE || plen > INT32_MAX - MAC_SIZE || adlen > INT32_MAX)
-    return throw_type(env, "output must be plaintext.length + 16 bytes");
+  aead_args a;
+  if (!read_aead_args(env, info, "aeadSeal(key, nonce, ad, plaintext, output)", "plaintext must be a Uint8Array", &a))
+    return NULL;
+  if (a.outlen != a.inlen + MAC_SIZE) return throw_type(env, "output must be plaintext.length + 16 bytes");
+  unsigned char *key = a.key, *ad = a.ad, *plain = a.in, *out = a.out, *iv = a.iv;
+  size_t adlen = a.adlen, plen = a.inlen;
   aead_state *state = state_of(env);
   if (state == NULL) return NULL;
   EVP_CIPHER_CTX *c = state->seal;
@@ -136,23 +156,13 @@ static napi_value aead_seal(napi_env env, napi_callback_info info) {
  * the plaintext. Returns true, or false when the tag does not verify (output is then zeroed).
  */
 static napi_value aead_open(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 5)
-    return throw_type(env, "aeadOpen(key, nonce, ad, ciphertext, output)");
-  size_t klen, adlen, clen, olen;
-  unsigned char iv[12];
-  unsigned char *key = u8(env, argv[0], &klen, "key must be a Uint8Array");
-  if (key == NULL || !nonce_arg(env, argv[1], iv)) return NULL;
-  unsigned char *ad = u8(env, argv[2], &adlen, "ad must be a Uint8Array");
-  if (ad == NULL) return NULL;
-  unsigned char *cipher = u8(env, argv[3], &clen, "ciphertext must be a Uint8Array");
-  if (cipher == NULL) return NULL;
-  unsigned char *out = u8(env, argv[4], &olen, "output must be a Uint8Array");
-  if (out == NULL) return NULL;
-  if (klen != 32) return throw_type(env, "key must be 32 bytes");
-  if (clen < MAC_SIZE || olen != clen - MAC_SIZE || clen > INT32_MAX || adlen > INT32_MAX)
+  aead_args a;
+  if (!read_aead_args(env, info, "aeadOpen(key, nonce, ad, ciphertext, output)", "ciphertext must be a Uint8Array", &a))
+    return NULL;
+  if (a.inlen < MAC_SIZE || a.outlen != a.inlen - MAC_SIZE)
     return throw_type(env, "output must be ciphertext.length - 16 bytes");
+  unsigned char *key = a.key, *ad = a.ad, *cipher = a.in, *out = a.out, *iv = a.iv;
+  size_t adlen = a.adlen, clen = a.inlen;
   aead_state *state = state_of(env);
   if (state == NULL) return NULL;
   EVP_CIPHER_CTX *c = state->open;

@@ -89,11 +89,12 @@ export function createTdpSession(
   let feeTimer: NodeJS.Timeout | null = null;
   const sentIds = new Set<bigint>();
 
+  const closeOnFailure = (error: unknown) => {
+    log.debug("send failed; closing", { error });
+    destroy();
+  };
   const send = (message: Sv2Message): Promise<void> =>
-    conn.send(encodeMessage(message)).catch((error) => {
-      log.debug("send failed; closing", { error });
-      destroy();
-    });
+    conn.send(encodeMessage(message)).catch(closeOnFailure);
 
   const remember = (id: bigint) => {
     sentIds.add(id);
@@ -116,10 +117,7 @@ export function createTdpSession(
     remember(variant.id);
     host.metrics.templatesSent.inc({ kind: "future" });
     // One write, in this order: SRI pools need the future template first.
-    return conn.sendAll(tipFramesFor(variant)).catch((error) => {
-      log.debug("send failed; closing", { error });
-      destroy();
-    });
+    return conn.sendAll(tipFramesFor(variant)).catch(closeOnFailure);
   }
 
   function sendFeeUpdate(): void {

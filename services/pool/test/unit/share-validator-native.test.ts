@@ -7,7 +7,7 @@
 import { concat, MAX_TARGET, toHex } from "@hyperhash/bitcoin";
 import { noiseBackend } from "@hyperhash/sv2";
 import { nativeShareCrypto } from "@hyperhash/sv2/native";
-import test from "ava";
+import test, { type ExecutionContext } from "ava";
 import fc from "fast-check";
 import {
   type ShareChannelView,
@@ -153,6 +153,20 @@ const same = (
   return true;
 };
 
+/** 400 runs of `property` hold, and between them they reached every outcome in `reached`. */
+function holdsReaching(
+  t: ExecutionContext,
+  property: fc.IProperty<unknown[]>,
+  reached: readonly string[],
+): void {
+  tally.clear();
+  const result = fc.check(property, { numRuns: 400 });
+  t.false(result.failed, result.failed ? fc.defaultReportMessage(result) : "");
+  t.true(result.numRuns >= 400);
+  t.log(JSON.stringify(Object.fromEntries(tally)));
+  for (const o of reached) t.true((tally.get(o) ?? 0) > 0, `the run reached ${o}`);
+}
+
 test("the addon's share hashing is loaded (built by the bootstrap: node services/sv2/native/build.mjs)", (t) => {
   t.not(nativeShareCrypto, null, noiseBackend().reason ?? "the addon has no OpenSSL functions");
 });
@@ -160,7 +174,6 @@ test("the addon's share hashing is loaded (built by the bootstrap: node services
 test.serial(
   "extended shares: native verdicts equal the reference's (property: coinbases, paths, extranonces, headers, targets)",
   (t) => {
-    tally.clear();
     const property = fc.property(
       coinbaseParts,
       bytes(0, 12),
@@ -208,11 +221,7 @@ test.serial(
         );
       },
     );
-    const result = fc.check(property, { numRuns: 400 });
-    t.false(result.failed, result.failed ? fc.defaultReportMessage(result) : "");
-    t.true(result.numRuns >= 400);
-    t.log(JSON.stringify(Object.fromEntries(tally)));
-    for (const o of [
+    holdsReaching(t, property, [
       "accepted",
       "block",
       "duplicate-share",
@@ -221,13 +230,11 @@ test.serial(
       "bad-extranonce-size",
       "ntime-out-of-range",
       "invalid-non-rollable-version-bit",
-    ])
-      t.true((tally.get(o) ?? 0) > 0, `the run reached ${o}`);
+    ]);
   },
 );
 
 test.serial("standard shares: native verdicts equal the reference's (property)", (t) => {
-  tally.clear();
   const property = fc.property(
     header,
     bytes(32),
@@ -251,12 +258,13 @@ test.serial("standard shares: native verdicts equal the reference's (property)",
       );
     },
   );
-  const result = fc.check(property, { numRuns: 400 });
-  t.false(result.failed, result.failed ? fc.defaultReportMessage(result) : "");
-  t.true(result.numRuns >= 400);
-  t.log(JSON.stringify(Object.fromEntries(tally)));
-  for (const o of ["accepted", "block", "duplicate-share", "difficulty-too-low", "ntime-out-of-range"])
-    t.true((tally.get(o) ?? 0) > 0, `the run reached ${o}`);
+  holdsReaching(t, property, [
+    "accepted",
+    "block",
+    "duplicate-share",
+    "difficulty-too-low",
+    "ntime-out-of-range",
+  ]);
 });
 
 test("a job whose coinbase does not deserialize refuses every share as bad-coinbase, natively too", (t) => {
